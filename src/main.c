@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c - the command line: options, subcommands, exit status */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "config.h"
+#include "ingest.h"
+#include "limits.h"
+#include "record.h"
+#include "sf_version.h"
+#include "slug.h"
+#include "util.h"
+#include "when.h"
+
+/* Exit statuses, listed in snapfeed(1) under EXIT STATUS. */
+enum sf_exit {
+    SF_EXIT_OK = 0,
+    SF_EXIT_FATAL = 1,      /* bad configuration, unwritable output, ... */
+    SF_EXIT_USAGE = 2,      /* bad command line */
+    SF_EXIT_PARTIAL = 3,    /* done, but some input was rejected or a hub failed */
+};
+
+enum cmd { CMD_NONE, CMD_BUILD, CMD_PARSE, CMD_CHECK, CMD_PING, CMD_COUNT };
+
+static const char *const cmd_names[CMD_COUNT] = {
+    [CMD_BUILD] = "build", [CMD_PARSE] = "parse", [CMD_CHECK] = "check", [CMD_PING] = "ping",
+};
+
+static const char *const cmd_synopsis[CMD_COUNT] = {
+    [CMD_NONE] = "COMMAND [OPTION]... [ARG]...",
+    [CMD_BUILD] = "build [OPTION]...",
+    [CMD_PARSE] = "parse [OPTION]... FILE...",
+    [CMD_CHECK] = "check [OPTION]...",
+    [CMD_PING] = "ping [OPTION]...",
+};
+
+static const char *const cmd_help[CMD_COUNT] = {
+    [CMD_BUILD] = "read the captures and write every feed that changed",
+    [CMD_PARSE] = "print each capture as one JSON record per line",
+    [CMD_CHECK] = "check feeds.yaml and every input; write nothing",
+    [CMD_PING] = "send queued WebSub notifications",
+};
+
+#define FOR(...) ((unsigned)(__VA_ARGS__))
+#define C(x) (1u << (x))
+
+enum opt_id {
+    OPT_CONFIG = 'c',
+    OPT_HELP = 'h',
+    OPT_QUIET = 'q',
+    OPT_VERBOSE = 'v',
+    OPT_TIMEZONE = 256,
+    OPT_ENCODING,
+    OPT_VERSION,
+};
+
+/*
+ * The one table of options: getopt_long's array, --help and the check
+ * that snapfeed(1) documents every option (tests/e2e/test_manpage.sh) all
+ * come from it.
+ */
+static const struct option_spec {
+    const char *name;
+    int id;
+    const char *arg;    /* NULL: takes no argument */
+    unsigned cmds;      /* the commands it applies to; 0: all */
+    const char *help;
+} options[] = {
+    {"config", OPT_CONFIG, "FILE", FOR(C(CMD_PARSE) | C(CMD_CHECK)),
+     "read FILE instead of ./feeds.yaml"},
+    {"timezone", OPT_TIMEZONE, "ZONE", FOR(C(CMD_PARSE)),
+     "read capture times in ZONE (default: site.timezone, else Asia/Shanghai)"},
+    {"encoding", OPT_ENCODING, "ENC", FOR(C(CMD_PARSE)),
+     "auto, utf-8 or gb18030 (default: auto)"},
+    {"quiet", OPT_QUIET, NULL, FOR(C(CMD_CHECK)), "print errors only"},
+    {"verbose", OPT_VERBOSE, NULL, FOR(C(CMD_CHECK)), "print more detail"},
+    {"help", OPT_HELP, NULL, 0, "show this help and exit"},
+    {"version", OPT_VERSION, NULL, 0, "show the version and exit"},
+};
+
+struct args {
+    enum cmd cmd;
+    const char *config;
+    const char *timezone;
+    enum sf_encoding encoding;
+    int verbosity;      /* -1 quiet, 0 normal, 1 verbose */
+    char **files;
+    int n_files;
+};
+
+SF_PRINTF(1, 2) static void
+warnx(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("snapfeed: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void
+print_problem(const struct sf_error *e)
+{
+    char *s = error_format(e);
+    warnx("%s", s);
+    free(s);
+}
+
+static void
+usage_line(FILE *out, enum cmd cmd)
+{
+    fprintf(out, "usage: snapfeed %s\n", cmd_synopsis[cmd]);
+}
+
+static void
+help(enum cmd cmd)
+{
+    usage_line(stdout, cmd);
+    if (cmd == CMD_NONE) {
+        puts("\nTurn captured news articles into RSS, Atom and JSON feeds.\n\nCommands:");
+        for (int i = 1; i < CMD_COUNT; i++)
+            if (cmd_names[i])
+                printf("  %-8s %s\n", cmd_names[i], cmd_help[i]);
+        puts("\nRun 'snapfeed COMMAND --help' for a command's options.");
+    } else {
+        printf("\n%s.\n", cmd_help[cmd]);
+    }
+    puts("\nOptions:");
+    for (size_t i = 0; i < SF_ARRAY_LEN(options); i++) {
+        const struct option_spec *o = &options[i];
+        if (o->cmds && cmd != CMD_NONE && !(o->cmds & C(cmd)))
+            continue;
+        if (o->cmds && cmd == CMD_NONE)
+            continue;
+        char left[48];
+        if (o->id < 256)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", o->id, o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+        printf("  %-24s %s\n", left, o->help);
+    }
+    puts("\nExit status: 0 ok, 1 fatal error, 2 usage error, 3 partial (see snapfeed(1)).");
+}
+
+static enum cmd
+find_cmd(const char *name)
+{
+    for (int i = 1; i < CMD_COUNT; i++)
+        if (cmd_names[i] && strcmp(cmd_names[i], name) == 0)
+            return (enum cmd)i;
+    return CMD_NONE;
+}
+
+/* Parses argv into a; returns -1 to go on, else an exit status. */
+static int
+parse_args(int argc, char **argv, struct args *a)
+{
+    struct option longopts[SF_ARRAY_LEN(options) + 1];
+    char shortopts[64] = "+";
+    size_t sl = 1;
+    for (size_t i = 0; i < SF_ARRAY_LEN(options); i++) {
+        const struct option_spec *o = &options[i];
+        longopts[i] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
+                                      o->id};
+        if (o->id < 256 && sl + 3 < sizeof shortopts) {
+            shortopts[sl++] = (char)o->id;
+            if (o->arg)
+                shortopts[sl++] = ':';
+        }
+    }
+    longopts[SF_ARRAY_LEN(options)] = (struct option){0};
+    shortopts[sl] = '\0';
+
+    /* snapfeed [--help|--version] COMMAND [options] [args] */
+    int i = 1;
+    if (argc > 1 && argv[1][0] != '-') {
+        a->cmd = find_cmd(argv[1]);
+        if (a->cmd == CMD_NONE) {
+            warnx("unknown command '%s'", argv[1]);
+            usage_line(stderr, CMD_NONE);
+            return SF_EXIT_USAGE;
+        }
+        i = 2;
+    }
+    int c;
+    optind = i;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        const struct option_spec *o = NULL;
+        for (size_t k = 0; k < SF_ARRAY_LEN(options); k++)
+            if (options[k].id == c)
+                o = &options[k];
+        if (!o) {
+            if (optopt && optopt < 256)
+                warnx("unknown option '-%c'", optopt);
+            else
+                warnx("unknown option '%s'", argv[optind - 1]);
+            usage_line(stderr, a->cmd);
+            return SF_EXIT_USAGE;
+        }
+        if (o->cmds && a->cmd != CMD_NONE && !(o->cmds & C(a->cmd))) {
+            warnx("option --%s does not apply to '%s'", o->name, cmd_names[a->cmd]);
+            return SF_EXIT_USAGE;
+        }
+        switch (c) {
+        case OPT_HELP:
+            help(a->cmd);
+            return SF_EXIT_OK;
+        case OPT_VERSION:
+            printf("snapfeed %s\n", SF_VERSION);
+            return SF_EXIT_OK;
+        case OPT_CONFIG:
+            a->config = optarg;
+            break;
+        case OPT_TIMEZONE:
+            a->timezone = optarg;
+            break;
+        case OPT_ENCODING:
+            if (strcmp(optarg, "auto") == 0)
+                a->encoding = SF_ENC_AUTO;
+            else if (strcmp(optarg, "utf-8") == 0 || strcmp(optarg, "utf8") == 0)
+                a->encoding = SF_ENC_UTF8;
+            else if (strcmp(optarg, "gb18030") == 0 || strcmp(optarg, "gbk") == 0)
+                a->encoding = SF_ENC_GB18030;
+            else {
+                warnx("--encoding must be auto, utf-8 or gb18030");
+                return SF_EXIT_USAGE;
+            }
+            break;
+        case OPT_QUIET:
+            a->verbosity = -1;
+            break;
+        case OPT_VERBOSE:
+            a->verbosity = 1;
+            break;
+        default:
+            break;
+        }
+    }
+    if (a->cmd == CMD_NONE) {
+        if (optind < argc) {
+            a->cmd = find_cmd(argv[optind]);
+            if (a->cmd == CMD_NONE) {
+                warnx("unknown command '%s'", argv[optind]);
+                return SF_EXIT_USAGE;
+            }
+            optind++;
+        } else {
+            usage_line(stderr, CMD_NONE);
+            return SF_EXIT_USAGE;
+        }
+    }
+    a->files = argv + optind;
+    a->n_files = argc - optind;
+    if (a->cmd == CMD_PARSE && a->n_files == 0) {
+        warnx("parse needs at least one FILE");
+        usage_line(stderr, CMD_PARSE);
+        return SF_EXIT_USAGE;
+    }
+    if (a->cmd != CMD_PARSE && a->n_files > 0) {
+        warnx("unexpected argument '%s'", a->files[0]);
+        usage_line(stderr, a->cmd);
+        return SF_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* Loads the configuration named by -c, or ./feeds.yaml.  Prints problems. */
+static struct sf_config *
+load_config(const struct args *a)
+{
+    struct sf_errors errs = {0};
+    struct sf_config *c = config_load(a->config ? a->config : "feeds.yaml", &errs);
+    for (size_t i = 0; i < errs.n; i++)
+        print_problem(&errs.v[i]);
+    errors_finish(&errs);
+    return c;
+}
+
+/* ---- parse ------------------------------------------------------------ */
+
+struct parse_state {
+    size_t records, rejected;
+    bool write_failed;
+};
+
+static void
+parse_record(void *ctx, struct sf_record *r)
+{
+    struct parse_state *st = ctx;
+    char *json = record_to_json(r);
+    if (fputs(json, stdout) == EOF || fputc('\n', stdout) == EOF)
+        st->write_failed = true;
+    free(json);
+    record_free(r);
+    st->records++;
+}
+
+static void
+parse_problem(void *ctx, const struct sf_error *e, bool warning)
+{
+    struct parse_state *st = ctx;
+    if (!warning)
+        st->rejected++;
+    print_problem(e);
+}
+
+static int
+cmd_parse(const struct args *a)
+{
+    struct sf_config *c = a->config ? load_config(a) : config_default();
+    if (!c)
+        return SF_EXIT_FATAL;
+    const char *tz = a->timezone ? a->timezone : c->site.timezone;
+    struct sf_zone zone;
+    if (!when_zone_init(&zone, tz)) {
+        warnx("unknown timezone '%s'", tz);
+        config_free(c);
+        return SF_EXIT_USAGE;
+    }
+    struct sf_input in = {
+        .format = SF_INPUT_SNAPSHOT,
+        .encoding = a->encoding,
+        .category = (char *)"未分类",
+    };
+    if (c->n_inputs)
+        in.category = c->inputs[0].category;
+    struct sf_ingest_reader *reader = ingest_reader_new(c, &zone, false);
+    struct parse_state st = {0};
+    struct sf_ingest_cb cb = {&st, parse_record, parse_problem};
+    for (int i = 0; i < a->n_files; i++)
+        ingest_file(reader, &in, AT_FDCWD, a->files[i], a->files[i], &cb);
+    ingest_reader_free(reader);
+    config_free(c);
+    if (fflush(stdout) == EOF || ferror(stdout) || st.write_failed) {
+        warnx("<stdout>: write error");
+        return SF_EXIT_FATAL;
+    }
+    return st.rejected ? SF_EXIT_PARTIAL : SF_EXIT_OK;
+}
+
+/* ---- check ------------------------------------------------------------ */
+
+struct check_state {
+    struct sf_ingest_reader *reader;
+    size_t files, records, rejected, warnings;
+    /* categories seen, with counts, in first-seen order */
+    char **cats;
+    size_t *counts;
+    size_t n_cats;
+    struct sf_errors problems;   /* rejections, printed again in the summary */
+    int verbosity;
+};
+
+static void
+check_record(void *ctx, struct sf_record *r)
+{
+    struct check_state *st = ctx;
+    st->records++;
+    size_t i = 0;
+    while (i < st->n_cats && strcmp(st->cats[i], r->category) != 0)
+        i++;
+    if (i == st->n_cats && st->n_cats < SF_MAX_FEEDS) {
+        st->cats = xreallocarray(st->cats, st->n_cats + 1, sizeof *st->cats);
+        st->counts = xreallocarray(st->counts, st->n_cats + 1, sizeof *st->counts);
+        st->cats[i] = xstrdup(r->category);
+        st->counts[i] = 0;
+        st->n_cats++;
+    }
+    if (i < st->n_cats)
+        st->counts[i]++;
+    record_free(r);
+}
+
+static void
+check_problem(void *ctx, const struct sf_error *e, bool warning)
+{
+    struct check_state *st = ctx;
+    if (warning) {
+        st->warnings++;
+        if (st->verbosity >= 0)
+            print_problem(e);
+        return;
+    }
+    st->rejected++;
+    print_problem(e);
+    errors_add(&st->problems, e->path, e->line, 0, "%s", e->msg);
+}
+
+static bool
+check_file(void *ctx, const struct sf_file *f)
+{
+    struct check_state *st = ctx;
+    struct sf_ingest_cb cb = {st, check_record, check_problem};
+    st->files++;
+    ingest_file(st->reader, f->input, f->dirfd, f->name, f->path, &cb);
+    return true;
+}
+
+static int
+cmd_check(const struct args *a)
+{
+    struct sf_config *c = load_config(a);
+    if (!c)
+        return SF_EXIT_FATAL;
+    struct sf_zone zone;
+    if (!when_zone_init(&zone, c->site.timezone)) {
+        warnx("unknown timezone '%s'", c->site.timezone);
+        config_free(c);
+        return SF_EXIT_FATAL;
+    }
+    struct check_state st = {.verbosity = a->verbosity};
+    st.reader = ingest_reader_new(c, &zone, true);
+    struct sf_error err = {0};
+    int status = SF_EXIT_OK;
+    if (!ingest_walk(c, check_file, &st, &err)) {
+        print_problem(&err);
+        status = SF_EXIT_FATAL;
+        goto out;
+    }
+    if (a->verbosity >= 0) {
+        printf("%s: %zu input%s, %zu files, %zu records, %zu rejected, %zu warnings\n", c->path,
+               c->n_inputs, c->n_inputs == 1 ? "" : "s", st.files, st.records, st.rejected,
+               st.warnings);
+        printf("categories: %zu\n", st.n_cats);
+        for (size_t i = 0; i < st.n_cats; i++) {
+            const struct sf_feed_conf *fc = config_feed(c, st.cats[i]);
+            char *slug = fc && fc->slug ? xstrdup(fc->slug) : slug_derive(st.cats[i], false);
+            printf("  %-12s %6zu  -> %s/\n", st.cats[i], st.counts[i], slug);
+            if (!fc || !fc->slug)
+                printf("    category '%s' has no slug; feeds will use '%s'; set feeds[].slug to "
+                       "choose\n",
+                       st.cats[i], slug);
+            free(slug);
+        }
+        if (st.problems.n) {
+            printf("rejected: %zu\n", st.problems.n);
+            for (size_t i = 0; i < st.problems.n; i++) {
+                char *s = error_format(&st.problems.v[i]);
+                printf("  %s\n", s);
+                free(s);
+            }
+        }
+    }
+    if (st.rejected)
+        status = SF_EXIT_PARTIAL;
+out:
+    for (size_t i = 0; i < st.n_cats; i++)
+        free(st.cats[i]);
+    free(st.cats);
+    free(st.counts);
+    errors_finish(&st.problems);
+    error_finish(&err);
+    ingest_reader_free(st.reader);
+    config_free(c);
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        warnx("<stdout>: write error");
+        return SF_EXIT_FATAL;
+    }
+    return status;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct args a = {0};
+    int status = parse_args(argc, argv, &a);
+    if (status >= 0)
+        return status;
+    switch (a.cmd) {
+    case CMD_PARSE:
+        return cmd_parse(&a);
+    case CMD_CHECK:
+        return cmd_check(&a);
+    default:
+        warnx("'%s' is not available yet", cmd_names[a.cmd]);
+        return SF_EXIT_USAGE;
+    }
+}

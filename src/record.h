@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* record.h - the parsed article: the contract between parsers and renderers */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+#include "when.h"
+
+/*
+ * struct sf_record is documented field by field in docs/record.md.  In
+ * short: every string is valid UTF-8 without XML-illegal characters,
+ * trimmed, never empty (absent is NULL); times carry the configured zone's
+ * offset.  All strings and arrays live in the record's own arena and are
+ * freed together by record_free(): they are borrowed by whoever reads the
+ * record, valid until then.
+ */
+struct sf_related {
+    const char *title;      /* may be NULL */
+    const char *snippet;
+    struct sf_time published;   /* may be unset */
+};
+
+struct sf_listing {
+    const char *category;
+    const char *title;
+    const char *summary;    /* may be NULL */
+    struct sf_time published;
+};
+
+struct sf_record {
+    const char *title;
+    const char *category;
+    struct sf_time published;
+    const char *source;         /* 来源: the outlet it came through */
+    const char *via;            /* 本文转自: the original publisher */
+    const char *author;
+    const char *url;            /* absolute http(s), ASCII */
+    struct sf_time captured_at;
+    const char *captured_by;    /* host of the capturing site */
+    const char **body;
+    size_t n_body;
+    struct sf_related *related;
+    size_t n_related;
+    struct sf_listing *listing;
+    size_t n_listing;
+    const char *id;
+    const char *file;
+    unsigned line;
+
+    /* Private: the arena the strings above live in. */
+    struct sf_arena_chunk *arena;
+};
+
+/* Returns a new, empty record; free with record_free(). */
+struct sf_record *record_new(void);
+/* Frees r and everything it holds.  NULL is fine. */
+void record_free(struct sf_record *r);
+
+/* Copies s[0..n) into r's arena as a NUL-terminated string.  Returns it,
+ * valid until record_free(r). */
+const char *record_strdup(struct sf_record *r, const char *s, size_t n);
+/* Room for size bytes in r's arena, zeroed, aligned for any field type. */
+void *record_alloc(struct sf_record *r, size_t size);
+
+/*
+ * Fills in r->id when it is not set: the url, else the tag: URI of
+ * docs/record.md.  site_host is the host of site.base_url, or NULL.
+ * Cannot fail: every record reaching it has a title and a published time.
+ */
+void record_derive_id(struct sf_record *r, const char *site_host);
+
+/* A 64-bit digest of the article's content: what a reader sees change
+ * (title, category, published, source, via, author, url, body).  The
+ * capture time and the related lists do not count. */
+uint64_t record_content_hash(const struct sf_record *r);
+
+/*
+ * The record as one line of JSON (no newline), in the field order of
+ * docs/record.md; the JSON library does all escaping.  Returns a new
+ * string; free with free().
+ */
+char *record_to_json(const struct sf_record *r);
+
+/*
+ * Reads a record back from one JSON object as record_to_json() writes it
+ * (the `format: jsonl` input).  Unknown fields are ignored; a wrong type
+ * or a missing title fails with err set (err->col is the column of the
+ * problem in the line when the JSON library gives one).  Times without an
+ * offset take zone z; text gets the same cleaning as captures.  Returns a
+ * new record (free with record_free()) or NULL.
+ */
+struct sf_record *record_from_json(const char *json, size_t len, struct sf_zone *z,
+                                   const char *path, unsigned line, struct sf_error *err);

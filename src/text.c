@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/* text.c - UTF-8 checks, GB18030 decoding, trimming and cleaning */
+#include "text.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <string.h>
+
+bool
+text_utf8_valid(const char *str, size_t n, size_t *bad)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        /* ASCII runs are common even in Chinese text (digits, markup). */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & UINT64_C(0x8080808080808080))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned lo = 0x80, hi = 0xBF;   /* allowed range of the 2nd byte */
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0)
+                lo = 0xA0;                /* overlong */
+            else if (c == 0xED)
+                hi = 0x9F;                /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;                /* above U+10FFFF */
+        } else
+            goto invalid;
+        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
+            goto invalid;
+        for (size_t k = 2; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                goto invalid;
+        i += len;
+    }
+    return true;
+invalid:
+    if (bad)
+        *bad = i;
+    return false;
+}
+
+bool
+text_gb18030_to_utf8(const char *s, size_t n, struct sf_buf *out, size_t *bad)
+{
+    iconv_t cd = iconv_open("UTF-8", "GB18030");
+    if (cd == (iconv_t)-1) {
+        if (bad)
+            *bad = 0;
+        return false;
+    }
+    bool ok = true;
+    char *in = (char *)s;
+    size_t inleft = n;
+    while (inleft > 0) {
+        /* GB18030 characters grow by at most 2x in UTF-8 (4 -> 4, 2 -> 3). */
+        size_t want = inleft < 4096 ? inleft * 2 + 8 : 8192;
+        char *dst = buf_reserve(out, want);
+        if (!dst) {
+            ok = false;
+            break;
+        }
+        char *o = dst;
+        size_t outleft = want;
+        size_t r = iconv(cd, &in, &inleft, &o, &outleft);
+        buf_commit(out, (size_t)(o - dst));
+        if (r == (size_t)-1 && errno != E2BIG) {
+            ok = false;
+            break;
+        }
+    }
+    if (!ok && bad)
+        *bad = (size_t)(in - s);
+    iconv_close(cd);
+    /* iconv may pass through code points UTF-8 cannot hold; never trust it. */
+    return ok && text_utf8_valid(out->data ? out->data : "", out->len, NULL);
+}
+
+bool
+text_is_blank_at(const char *str, size_t n, size_t *len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    if (n >= 1 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r')) {
+        *len = 1;
+        return true;
+    }
+    if (n >= 2 && s[0] == 0xC2 && s[1] == 0xA0) {
+        *len = 2;
+        return true;
+    }
+    if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80) {
+        *len = 3;
+        return true;
+    }
+    return false;
+}
+
+void
+text_trim(const char **sp, size_t *np)
+{
+    const unsigned char *s = (const unsigned char *)*sp;
+    size_t n = *np, len;
+    while (n && text_is_blank_at((const char *)s, n, &len)) {
+        s += len;
+        n -= len;
+    }
+    for (;;) {
+        if (n >= 1 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+            n -= 1;
+        else if (n >= 2 && s[n - 2] == 0xC2 && s[n - 1] == 0xA0)
+            n -= 2;
+        else if (n >= 3 && s[n - 3] == 0xE3 && s[n - 2] == 0x80 && s[n - 1] == 0x80)
+            n -= 3;
+        else
+            break;
+    }
+    *sp = (const char *)s;
+    *np = n;
+}
+
+/* Length of a character to drop at s, 0 if it is kept. */
+static size_t
+illegal_at(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x20 || s[0] == 0x7F)
+        return 1;
+    if (s[0] == 0xC2 && n >= 2 && s[1] >= 0x80 && s[1] <= 0x9F)
+        return 2;
+    if (s[0] == 0xEF && n >= 3 && s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF))
+        return 3;
+    return 0;
+}
+
+bool
+text_needs_clean(const char *str, size_t n, bool lines)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = s[i];
+        if (c == '\n' && lines)
+            continue;
+        if (c < 0x20 || c == 0x7F || ((c == 0xC2 || c == 0xEF) && illegal_at(s + i, n - i)))
+            return true;
+    }
+    return false;
+}
+
+size_t
+text_copy_clean(char *dst, const char *str, size_t n, bool lines)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        if (c == '\t') {
+            dst[o++] = ' ';
+            i++;
+            continue;
+        }
+        if (lines && (c == '\n' || c == '\r')) {
+            /* CRLF and a lone CR both end a line */
+            dst[o++] = '\n';
+            i += c == '\r' && i + 1 < n && s[i + 1] == '\n' ? 2 : 1;
+            continue;
+        }
+        if (c < 0x20 || c == 0x7F || c == 0xC2 || c == 0xEF) {
+            size_t drop = illegal_at(s + i, n - i);
+            if (drop) {
+                i += drop;
+                continue;
+            }
+        }
+        dst[o++] = (char)c;
+        i++;
+    }
+    return o;
+}
+
+size_t
+text_utf8_count(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += (s[i] & 0xC0) != 0x80;
+    return count;
+}
+
+size_t
+text_utf8_prefix(const char *str, size_t n, size_t max)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t chars = 0, i = 0;
+    for (; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            if (chars == max)
+                break;
+            chars++;
+        }
+    }
+    return i;
+}
+
+size_t
+text_cut_sentence(const char *s, size_t n, size_t max, bool *whole)
+{
+    size_t limit = text_utf8_prefix(s, n, max);
+    *whole = limit == n;
+    if (*whole)
+        return n;
+    static const char *const ends[] = {"。", "！", "？", "!", "?"};
+    size_t best = 0;
+    for (size_t i = 0; i < limit; i++) {
+        for (size_t k = 0; k < SF_ARRAY_LEN(ends); k++) {
+            size_t len = strlen(ends[k]);
+            if (i + len <= limit && memcmp(s + i, ends[k], len) == 0 && i + len > best)
+                best = i + len;
+        }
+    }
+    return best ? best : limit;
+}
+
+const char *
+text_find(const char *s, size_t n, const char *needle, size_t m)
+{
+    if (m == 0)
+        return s;
+    const char *end = s + n;
+    while ((size_t)(end - s) >= m) {
+        const char *p = memchr(s, needle[0], (size_t)(end - s) - m + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p, needle, m) == 0)
+            return p;
+        s = p + 1;
+    }
+    return NULL;
+}

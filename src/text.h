@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* text.h - UTF-8 checks, GB18030 decoding, trimming and cleaning */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+/*
+ * Returns true when s[0..n) is well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF).  Otherwise *bad (if not NULL) gets
+ * the offset of the first byte that is not.  Cannot fail.
+ */
+bool text_utf8_valid(const char *s, size_t n, size_t *bad);
+
+/*
+ * Decodes GB18030 (a superset of GBK and GB2312) into UTF-8, appended to
+ * out.  Returns false when the input is not GB18030 (*bad, if not NULL, is
+ * then the offset of the first undecodable byte) or when out reaches its
+ * limit; out is left with what was decoded so far.
+ */
+bool text_gb18030_to_utf8(const char *s, size_t n, struct sf_buf *out, size_t *bad);
+
+/* Moves *s and shrinks *n past ASCII blanks, CR, NBSP and U+3000 at both
+ * ends.  Cannot fail. */
+void text_trim(const char **s, size_t *n);
+
+/* True when the UTF-8 character at s (n bytes left) is a blank that
+ * text_trim removes; *len gets its length. */
+bool text_is_blank_at(const char *s, size_t n, size_t *len);
+
+/*
+ * Copies valid UTF-8 from src to dst (room for n bytes), dropping the
+ * characters XML 1.0 forbids or discourages (C0 controls, DEL, C1 controls,
+ * U+FFFE, U+FFFF) and turning tabs into spaces.  With lines, LF is kept and
+ * CRLF or a lone CR becomes LF.  Returns the length written (at most n).
+ * Cannot fail.
+ */
+size_t text_copy_clean(char *dst, const char *src, size_t n, bool lines);
+
+/* True when text_copy_clean would change s. */
+bool text_needs_clean(const char *s, size_t n, bool lines);
+
+/* Number of UTF-8 characters in valid s[0..n). */
+size_t text_utf8_count(const char *s, size_t n);
+
+/* Byte length of the first max characters of valid UTF-8 s[0..n). */
+size_t text_utf8_prefix(const char *s, size_t n, size_t max);
+
+/*
+ * Where to cut valid UTF-8 s[0..n) to keep at most max characters: just
+ * after the last sentence end (。！？!?) within them when there is one,
+ * else after max characters.  Returns the byte length; *whole is set to
+ * true when nothing had to be cut.  Never cuts inside a character.
+ */
+size_t text_cut_sentence(const char *s, size_t n, size_t max, bool *whole);
+
+/* The first occurrence of needle[0..m) in s[0..n), or NULL (memmem is not
+ * POSIX). */
+const char *text_find(const char *s, size_t n, const char *needle, size_t m);

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/* util.c - allocation policy, growable buffers, hashing, errors */
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static unsigned long fail_after;   /* test hook; 0 = never */
+static unsigned long alloc_count;
+
+void
+util_fail_allocation_after(unsigned long n)
+{
+    fail_after = n;
+    alloc_count = 0;
+}
+
+SF_NORETURN static void
+out_of_memory(size_t n)
+{
+    /* No stdio: it may need memory itself. */
+    char msg[64];
+    int len = snprintf(msg, sizeof msg, "snapfeed: out of memory (%zu bytes)\n", n);
+    if (len > 0 && write(STDERR_FILENO, msg, (size_t)len) < 0) {
+        /* nothing left to report to */
+    }
+    abort();
+}
+
+static bool
+injected_failure(void)
+{
+    return fail_after != 0 && ++alloc_count >= fail_after;
+}
+
+void *
+xmalloc(size_t n)
+{
+    void *p = injected_failure() ? NULL : malloc(n ? n : 1);
+    if (!p)
+        out_of_memory(n);
+    return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+    void *p = injected_failure() ? NULL : calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        out_of_memory(n * size);
+    return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+    void *q = injected_failure() ? NULL : realloc(p, n ? n : 1);
+    if (!q)
+        out_of_memory(n);
+    return q;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        out_of_memory(SIZE_MAX);
+    return xrealloc(p, n * size);
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+    char *d = xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *
+xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+static char *
+xvasprintf(const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        n = 0;
+    char *s = xmalloc((size_t)n + 1);
+    if (vsnprintf(s, (size_t)n + 1, fmt, ap) < 0)
+        s[0] = '\0';
+    return s;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+void
+buf_init(struct sf_buf *b, size_t limit)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->limit = limit ? limit : SIZE_MAX / 2;
+}
+
+void
+buf_finish(struct sf_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void
+buf_clear(struct sf_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+char *
+buf_reserve(struct sf_buf *b, size_t n)
+{
+    if (n > b->limit || b->len > b->limit - n)
+        return NULL;
+    size_t need = b->len + n + 1;
+    if (need > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < need)
+            cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+        b->data = xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    return b->data + b->len;
+}
+
+void
+buf_commit(struct sf_buf *b, size_t n)
+{
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+bool
+buf_append(struct sf_buf *b, const void *p, size_t n)
+{
+    char *dst = buf_reserve(b, n);
+    if (!dst)
+        return false;
+    if (n)
+        memcpy(dst, p, n);
+    buf_commit(b, n);
+    return true;
+}
+
+bool
+buf_append_str(struct sf_buf *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
+bool
+buf_append_char(struct sf_buf *b, char c)
+{
+    return buf_append(b, &c, 1);
+}
+
+bool
+buf_printf(struct sf_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    bool ok = buf_append_str(b, s);
+    free(s);
+    return ok;
+}
+
+char *
+buf_steal(struct sf_buf *b, size_t *len)
+{
+    if (!b->data)
+        buf_reserve(b, 0);
+    char *s = b->data;
+    if (len)
+        *len = b->len;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return s;
+}
+
+uint64_t
+hash_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+static void
+error_vset(struct sf_error *err, const char *path, unsigned line, unsigned col,
+           const char *fmt, va_list ap)
+{
+    free(err->path);
+    free(err->msg);
+    err->path = path ? xstrdup(path) : NULL;
+    err->line = line;
+    err->col = col;
+    err->msg = xvasprintf(fmt, ap);
+}
+
+void
+error_set(struct sf_error *err, const char *path, unsigned line, unsigned col,
+          const char *fmt, ...)
+{
+    if (!err)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    error_vset(err, path, line, col, fmt, ap);
+    va_end(ap);
+}
+
+void
+error_finish(struct sf_error *err)
+{
+    if (!err)
+        return;
+    free(err->path);
+    free(err->msg);
+    err->path = err->msg = NULL;
+    err->line = err->col = 0;
+}
+
+char *
+error_format(const struct sf_error *err)
+{
+    const char *msg = err->msg ? err->msg : "unknown error";
+    if (!err->path)
+        return xstrdup(msg);
+    if (err->line && err->col)
+        return xasprintf("%s:%u:%u: %s", err->path, err->line, err->col, msg);
+    if (err->line)
+        return xasprintf("%s:%u: %s", err->path, err->line, msg);
+    return xasprintf("%s: %s", err->path, msg);
+}
+
+void
+errors_add(struct sf_errors *l, const char *path, unsigned line, unsigned col,
+           const char *fmt, ...)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4;
+        l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
+    }
+    struct sf_error *e = &l->v[l->n++];
+    *e = (struct sf_error){0};
+    va_list ap;
+    va_start(ap, fmt);
+    error_vset(e, path, line, col, fmt, ap);
+    va_end(ap);
+}
+
+void
+errors_clear(struct sf_errors *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        error_finish(&l->v[i]);
+    l->n = 0;
+}
+
+void
+errors_finish(struct sf_errors *l)
+{
+    errors_clear(l);
+    free(l->v);
+    l->v = NULL;
+    l->cap = 0;
+}

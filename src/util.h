@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* util.h - allocation policy, growable buffers, hashing, errors */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SF_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define SF_NORETURN __attribute__((noreturn))
+#define SF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Out-of-memory policy: every allocation goes through these wrappers, which
+ * print one line ("snapfeed: out of memory (N bytes)") and abort.  Nothing
+ * that allocates returns NULL, so callers never check.  Memory use is
+ * bounded by design (see docs/design.md), so running out means the machine
+ * is in trouble, not that one input was too big: inputs are refused by the
+ * limits in limits.h long before that.
+ */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+/* Like xrealloc for n * size, aborting on overflow. */
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Returns a new string formatted like printf; free with free(). */
+char *xasprintf(const char *fmt, ...) SF_PRINTF(1, 2);
+
+/* Test hook: when set, the allocation with this 1-based number fails. */
+void util_fail_allocation_after(unsigned long n);
+
+/*
+ * A growable byte buffer.  It always has room for a terminating NUL, so
+ * `data` can be used as a C string after any append.  `limit` bounds the
+ * length: an append that would pass it fails (returns false) and leaves the
+ * buffer as it was, so input can never make a buffer grow without end.
+ */
+struct sf_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t limit;
+};
+
+/* Initializes an empty buffer; limit 0 means SIZE_MAX / 2.  Cannot fail. */
+void buf_init(struct sf_buf *b, size_t limit);
+/* Frees the storage; the buffer can be initialized again. */
+void buf_finish(struct sf_buf *b);
+/* Empties the buffer and keeps its storage for reuse. */
+void buf_clear(struct sf_buf *b);
+bool buf_append(struct sf_buf *b, const void *p, size_t n);
+bool buf_append_str(struct sf_buf *b, const char *s);
+bool buf_append_char(struct sf_buf *b, char c);
+bool buf_printf(struct sf_buf *b, const char *fmt, ...) SF_PRINTF(2, 3);
+/* Makes room for n more bytes; returns a pointer to them, NULL at the limit.
+ * Call buf_commit() with how many were written. */
+char *buf_reserve(struct sf_buf *b, size_t n);
+void buf_commit(struct sf_buf *b, size_t n);
+/* Hands the storage to the caller (NUL-terminated) and empties the buffer. */
+char *buf_steal(struct sf_buf *b, size_t *len);
+
+/* FNV-1a, 64 bit.  Stable across versions: ids and the manifest depend on it. */
+#define SF_FNV_OFFSET UINT64_C(14695981039346656037)
+uint64_t hash_fnv1a(uint64_t h, const void *p, size_t n);
+
+/*
+ * An error or warning with its place.  Modules fill one in and never print
+ * it; main.c and ingest.c print it once, as "snapfeed: path:line:col: msg".
+ * line and col are 0 when they do not apply.
+ */
+struct sf_error {
+    char *path;
+    unsigned line;
+    unsigned col;
+    char *msg;
+};
+
+/* Sets err (if not NULL) to a new message, freeing what it held. */
+void error_set(struct sf_error *err, const char *path, unsigned line, unsigned col,
+               const char *fmt, ...) SF_PRINTF(5, 6);
+void error_finish(struct sf_error *err);
+/* Formats "path:line:col: msg" (parts that are unset left out) into a new
+ * string; free with free(). */
+char *error_format(const struct sf_error *err);
+
+/* A list of errors/warnings, for modules that report several at once. */
+struct sf_errors {
+    struct sf_error *v;
+    size_t n;
+    size_t cap;
+};
+
+void errors_add(struct sf_errors *l, const char *path, unsigned line, unsigned col,
+                const char *fmt, ...) SF_PRINTF(5, 6);
+void errors_finish(struct sf_errors *l);
+/* Empties the list, keeping its storage. */
+void errors_clear(struct sf_errors *l);
