@@ -623,7 +623,7 @@ process_line(struct ctx *c, struct line_iter *it, const struct line_iter *before
             return;
         }
         c->state = S_BODY;
-        /* fall through */
+        SF_FALLTHROUGH;
     case S_BODY:
         if (!l.n) {
             flush_paragraph(c);

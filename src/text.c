@@ -176,10 +176,14 @@ text_copy_clean(char *dst, const char *str, size_t n, bool lines)
             i++;
             continue;
         }
-        if (lines && (c == '\n' || c == '\r')) {
-            /* CRLF and a lone CR both end a line */
+        if (lines && c == '\n') {
+            /* Lines end in LF or CRLF; a CR elsewhere is a control like any other. */
             dst[o++] = '\n';
-            i += c == '\r' && i + 1 < n && s[i + 1] == '\n' ? 2 : 1;
+            i++;
+            continue;
+        }
+        if (lines && c == '\r' && i + 1 < n && s[i + 1] == '\n') {
+            i++;   /* CRLF: the LF ends the line */
             continue;
         }
         if (c < 0x20 || c == 0x7F || c == 0xC2 || c == 0xEF) {

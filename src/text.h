@@ -33,9 +33,9 @@ bool text_is_blank_at(const char *s, size_t n, size_t *len);
 /*
  * Copies valid UTF-8 from src to dst (room for n bytes), dropping the
  * characters XML 1.0 forbids or discourages (C0 controls, DEL, C1 controls,
- * U+FFFE, U+FFFF) and turning tabs into spaces.  With lines, LF is kept and
- * CRLF or a lone CR becomes LF.  Returns the length written (at most n).
- * Cannot fail.
+ * U+FFFE, U+FFFF) and turning tabs into spaces.  With lines, LF is kept,
+ * CRLF becomes LF, and a CR elsewhere is dropped like other controls.
+ * Returns the length written (at most n).  Cannot fail.
  */
 size_t text_copy_clean(char *dst, const char *src, size_t n, bool lines);
 

@@ -86,7 +86,7 @@ xstrdup(const char *s)
     return xstrndup(s, strlen(s));
 }
 
-static char *
+SF_PRINTF(1, 0) static char *
 xvasprintf(const char *fmt, va_list ap)
 {
     va_list ap2;
@@ -219,7 +219,7 @@ hash_fnv1a(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-static void
+SF_PRINTF(5, 0) static void
 error_vset(struct sf_error *err, const char *path, unsigned line, unsigned col,
            const char *fmt, va_list ap)
 {

@@ -8,6 +8,7 @@
 
 #define SF_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #define SF_NORETURN __attribute__((noreturn))
+#define SF_FALLTHROUGH __attribute__((fallthrough))
 #define SF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /*

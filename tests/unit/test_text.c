@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* test_text.c - UTF-8 checks, GB18030, trimming, cleaning, cutting */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "text.h"
+
+static const struct {
+    const char *in;
+    size_t len;     /* 0: strlen */
+    bool valid;
+    size_t bad;
+} utf8_cases[] = {
+    {"", 0, true, 0},
+    {"plain ascii text, long enough to take the 8-byte path", 0, true, 0},
+    {"教育 科技 😀", 0, true, 0},
+    {"\xc2\xa0\xe3\x80\x80", 0, true, 0},
+    {"abc\xff", 0, false, 3},
+    {"\xc0\xaf", 0, false, 0},              /* overlong '/' */
+    {"\xe0\x80\xaf", 0, false, 0},          /* overlong */
+    {"ab\xed\xa0\x80", 0, false, 2},        /* surrogate */
+    {"\xf4\x90\x80\x80", 0, false, 0},      /* above U+10FFFF */
+    {"\xf5\x80\x80\x80", 0, false, 0},
+    {"\xe6\x95", 0, false, 0},              /* cut short */
+    {"12345678\xe6\x95\x99\xe8", 0, false, 11},
+    {"\xe6\x95\x99\x80", 0, false, 3},      /* stray continuation */
+};
+
+static void
+test_utf8(void **state)
+{
+    for (size_t i = 0; i < sizeof utf8_cases / sizeof utf8_cases[0]; i++) {
+        size_t n = utf8_cases[i].len ? utf8_cases[i].len : strlen(utf8_cases[i].in);
+        size_t bad = 999;
+        bool ok = text_utf8_valid(utf8_cases[i].in, n, &bad);
+        if (ok != utf8_cases[i].valid)
+            fail_msg("case %zu: valid=%d", i, ok);
+        if (!ok && bad != utf8_cases[i].bad)
+            fail_msg("case %zu: bad at %zu, want %zu", i, bad, utf8_cases[i].bad);
+    }
+}
+
+static void
+test_gb18030(void **state)
+{
+    static const struct {
+        const char *in, *out;   /* out NULL: not GB18030 */
+    } cases[] = {
+        {"\xbd\xcc\xd3\xfd", "教育"},                  /* GBK */
+        {"\xbf\xc6\xbc\xbc abc", "科技 abc"},
+        {"\x81\x30\x81\x30", "\xc2\x80"},               /* a four-byte GB18030 form */
+        {"\x90\x30\x81\x30", "\xf0\x90\x80\x80"},       /* U+10000 */
+        {"\xff\xff", NULL},
+        {"\xbd", NULL},                                  /* cut short */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sf_buf b;
+        buf_init(&b, 0);
+        bool ok = text_gb18030_to_utf8(cases[i].in, strlen(cases[i].in), &b, NULL);
+        if (!cases[i].out) {
+            if (ok)
+                fail_msg("case %zu should fail", i);
+        } else {
+            if (!ok)
+                fail_msg("case %zu failed", i);
+            assert_string_equal(b.data, cases[i].out);
+        }
+        buf_finish(&b);
+    }
+}
+
+static void
+test_trim_and_clean(void **state)
+{
+    static const struct {
+        const char *in, *trimmed, *cleaned;
+    } cases[] = {
+        {"  abc  ", "abc", "  abc  "},
+        {"\xc2\xa0\xe3\x80\x80正文\xe3\x80\x80\xc2\xa0\t", "正文", "\xc2\xa0\xe3\x80\x80正文\xe3\x80\x80\xc2\xa0 "},
+        {"a\x01" "b\x08" "c\x7f" "d", "a\x01" "b\x08" "c\x7f" "d", "abcd"},
+        {"x\xc2\x85y\xc2\x9fz\xc2\xa9", "x\xc2\x85y\xc2\x9fz\xc2\xa9", "xyz\xc2\xa9"},
+        {"a\xef\xbf\xbe" "b\xef\xbf\xbf" "c\xef\xbf\xbd", "a\xef\xbf\xbe" "b\xef\xbf\xbf" "c\xef\xbf\xbd",
+         "abc\xef\xbf\xbd"},
+        {"a\tb", "a\tb", "a b"},
+        {"", "", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *s = cases[i].in;
+        size_t n = strlen(s);
+        text_trim(&s, &n);
+        if (n != strlen(cases[i].trimmed) || memcmp(s, cases[i].trimmed, n) != 0)
+            fail_msg("case %zu: trim gave '%.*s'", i, (int)n, s);
+        char out[64];
+        size_t m = text_copy_clean(out, cases[i].in, strlen(cases[i].in), false);
+        out[m] = '\0';
+        assert_string_equal(out, cases[i].cleaned);
+        assert_int_equal(text_needs_clean(cases[i].in, strlen(cases[i].in), false),
+                         strcmp(cases[i].in, cases[i].cleaned) != 0);
+    }
+    /* With lines: CRLF becomes LF, LF stays, a lone CR goes. */
+    char out[32];
+    const char *in = "a\r\nb\rc\nd";
+    size_t m = text_copy_clean(out, in, strlen(in), true);
+    out[m] = '\0';
+    assert_string_equal(out, "a\nbc\nd");
+    assert_false(text_needs_clean("a\nb", 3, true));
+    assert_true(text_needs_clean("a\r\nb", 4, true));
+}
+
+static void
+test_cut_sentence(void **state)
+{
+    static const struct {
+        const char *in;
+        size_t max;
+        const char *out;
+        bool whole;
+    } cases[] = {
+        {"短句。", 10, "短句。", true},
+        {"第一句。第二句很长很长很长", 8, "第一句。", false},
+        {"第一句。第二句！第三句很长很长很长", 9, "第一句。第二句！", false},
+        {"没有句号的一段很长很长的文字", 5, "没有句号的", false},
+        {"Hello world. More text here", 8, "Hello wo", false},
+        {"Really? Yes it is long", 10, "Really?", false},
+        {"😀😀😀😀", 2, "😀😀", false},
+        {"", 5, "", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool whole;
+        size_t n = text_cut_sentence(cases[i].in, strlen(cases[i].in), cases[i].max, &whole);
+        if (n != strlen(cases[i].out) || memcmp(cases[i].in, cases[i].out, n) != 0)
+            fail_msg("case %zu: got '%.*s'", i, (int)n, cases[i].in);
+        assert_int_equal(whole, cases[i].whole);
+    }
+    assert_int_equal(text_utf8_count("教育ab😀", strlen("教育ab😀")), 5);
+    assert_int_equal(text_utf8_prefix("教育ab", strlen("教育ab"), 1), 3);
+}
+
+static void
+test_find(void **state)
+{
+    const char *s = "以上内容为资讯信息快照,由td.fyun.cc爬虫进行采集";
+    const char *p = text_find(s, strlen(s), "爬虫", strlen("爬虫"));
+    assert_non_null(p);
+    assert_int_equal(p - s, strstr(s, "爬虫") - s);
+    assert_null(text_find(s, strlen(s), "没有", strlen("没有")));
+    assert_null(text_find("ab", 2, "abc", 3));
+    const char *aab = "aab";
+    assert_ptr_equal(text_find(aab, 3, "ab", 2), aab + 1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_utf8),           cmocka_unit_test(test_gb18030),
+        cmocka_unit_test(test_trim_and_clean), cmocka_unit_test(test_cut_sentence),
+        cmocka_unit_test(test_find),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
