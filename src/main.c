@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build.h"
 #include "capture.h"
 #include "config.h"
 #include "ingest.h"
@@ -52,10 +53,13 @@ static const char *const cmd_help[CMD_COUNT] = {
 enum opt_id {
     OPT_CONFIG = 'c',
     OPT_HELP = 'h',
+    OPT_OUTPUT = 'o',
     OPT_QUIET = 'q',
     OPT_VERBOSE = 'v',
     OPT_TIMEZONE = 256,
     OPT_ENCODING,
+    OPT_DRY_RUN,
+    OPT_WAIT,
     OPT_VERSION,
 };
 
@@ -71,14 +75,18 @@ static const struct option_spec {
     unsigned cmds;      /* the commands it applies to; 0: all */
     const char *help;
 } options[] = {
-    {"config", OPT_CONFIG, "FILE", FOR(C(CMD_PARSE) | C(CMD_CHECK)),
+    {"config", OPT_CONFIG, "FILE", FOR(C(CMD_BUILD) | C(CMD_PARSE) | C(CMD_CHECK)),
      "read FILE instead of ./feeds.yaml"},
+    {"output", OPT_OUTPUT, "DIR", FOR(C(CMD_BUILD)), "write the feeds to DIR, not output.dir"},
+    {"dry-run", OPT_DRY_RUN, NULL, FOR(C(CMD_BUILD)), "say what would change; write nothing"},
+    {"wait", OPT_WAIT, NULL, FOR(C(CMD_BUILD)),
+     "wait for a build already running here instead of failing"},
     {"timezone", OPT_TIMEZONE, "ZONE", FOR(C(CMD_PARSE)),
      "read capture times in ZONE (default: site.timezone, else Asia/Shanghai)"},
     {"encoding", OPT_ENCODING, "ENC", FOR(C(CMD_PARSE)),
      "auto, utf-8 or gb18030 (default: auto)"},
-    {"quiet", OPT_QUIET, NULL, FOR(C(CMD_CHECK)), "print errors only"},
-    {"verbose", OPT_VERBOSE, NULL, FOR(C(CMD_CHECK)), "print more detail"},
+    {"quiet", OPT_QUIET, NULL, FOR(C(CMD_BUILD) | C(CMD_CHECK)), "print errors only"},
+    {"verbose", OPT_VERBOSE, NULL, FOR(C(CMD_BUILD) | C(CMD_CHECK)), "also print a line per feed"},
     {"help", OPT_HELP, NULL, 0, "show this help and exit"},
     {"version", OPT_VERSION, NULL, 0, "show the version and exit"},
 };
@@ -86,6 +94,9 @@ static const struct option_spec {
 struct args {
     enum cmd cmd;
     const char *config;
+    const char *output;
+    bool dry_run;
+    bool wait;
     const char *timezone;
     enum sf_encoding encoding;
     int verbosity;      /* -1 quiet, 0 normal, 1 verbose */
@@ -219,6 +230,15 @@ parse_args(int argc, char **argv, struct args *a)
             return SF_EXIT_OK;
         case OPT_CONFIG:
             a->config = optarg;
+            break;
+        case OPT_OUTPUT:
+            a->output = optarg;
+            break;
+        case OPT_DRY_RUN:
+            a->dry_run = true;
+            break;
+        case OPT_WAIT:
+            a->wait = true;
             break;
         case OPT_TIMEZONE:
             a->timezone = optarg;
@@ -468,6 +488,78 @@ out:
     return status;
 }
 
+/* ---- build ------------------------------------------------------------ */
+
+struct build_print {
+    int verbosity;
+    bool dry_run;
+};
+
+static void
+build_problem(void *ctx, const struct sf_error *e, bool warning)
+{
+    const struct build_print *p = ctx;
+    if (!warning || p->verbosity >= 0)
+        print_problem(e);
+}
+
+static void
+build_feed(void *ctx, const char *slug, const char *title, size_t n_items,
+           const char *const *changed, size_t n_changed)
+{
+    const struct build_print *p = ctx;
+    if (p->verbosity < 1)
+        return;
+    printf("%s/: %zu item%s, ", slug, n_items, n_items == 1 ? "" : "s");
+    if (!n_changed)
+        printf("unchanged");
+    for (size_t i = 0; i < n_changed; i++)
+        printf("%s%s", i ? " " : p->dry_run ? "would change " : "changed ", changed[i]);
+    printf(" (%s)\n", title);
+}
+
+static int
+cmd_build(const struct args *a)
+{
+    struct sf_config *c = load_config(a);
+    if (!c)
+        return SF_EXIT_FATAL;
+    struct build_print p = {a->verbosity, a->dry_run};
+    struct sf_build_report report = {&p, build_problem, build_feed};
+    struct sf_build_opts opts = {
+        .output_dir = a->output,
+        .dry_run = a->dry_run,
+        .lock = a->wait ? SF_LOCK_WAIT : SF_LOCK_TRY,
+    };
+    struct sf_build_result res;
+    struct sf_error err = {0};
+    enum sf_build_status st = build_run(c, &opts, &report, &res, &err);
+    int status = SF_EXIT_OK;
+    if (st == SF_BUILD_FAILED || st == SF_BUILD_BUSY) {
+        print_problem(&err);
+        status = SF_EXIT_FATAL;
+    } else {
+        if (a->verbosity >= 0) {
+            if (a->dry_run)
+                for (size_t i = 0; i < res.n_changed; i++)
+                    printf("would write %s/%s\n", a->output ? a->output : c->output.dir,
+                           res.changed[i]);
+            printf("%zu captures, %zu rejected, %zu feeds, %zu %s\n", res.captures,
+                   res.rejected, res.feeds, res.changed_feeds,
+                   a->dry_run ? "would change" : "changed");
+        }
+        status = st == SF_BUILD_PARTIAL ? SF_EXIT_PARTIAL : SF_EXIT_OK;
+    }
+    build_result_finish(&res);
+    error_finish(&err);
+    config_free(c);
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        warnx("<stdout>: write error");
+        return SF_EXIT_FATAL;
+    }
+    return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -480,6 +572,8 @@ main(int argc, char **argv)
         return cmd_parse(&a);
     case CMD_CHECK:
         return cmd_check(&a);
+    case CMD_BUILD:
+        return cmd_build(&a);
     default:
         warnx("'%s' is not available yet", cmd_names[a.cmd]);
         return SF_EXIT_USAGE;

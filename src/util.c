@@ -148,6 +148,7 @@ buf_reserve(struct sf_buf *b, size_t n)
             cap = cap > SIZE_MAX / 2 ? need : cap * 2;
         b->data = xrealloc(b->data, cap);
         b->cap = cap;
+        b->data[b->len] = '\0';
     }
     return b->data + b->len;
 }

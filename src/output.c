@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/* output.c - the output directory: confined paths, write-if-changed, atomic commit, lock */
+#include "output.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LOCK_NAME ".snapfeed.lock"
+#define TMP_SUFFIX ".snapfeed-tmp"
+
+struct staged {
+    char *path;     /* relative to the output directory */
+    char *dir;      /* its directory part, "" for the top */
+    char *name;     /* its file name */
+    char *tmp;      /* the temporary's name, in the same directory */
+};
+
+struct sf_output {
+    char *root;
+    int fd;         /* the output directory */
+    int lock_fd;
+    bool dry_run;
+    struct staged *v;
+    size_t n, cap;
+    size_t committed;   /* staged entries renamed into place */
+    struct sf_buf old;  /* the file in place, for comparing */
+    const char **changed_view;
+};
+
+static bool
+safe_name(const char *s, size_t n)
+{
+    if (n == 0 || n > 255 || s[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '/' || s[i] == '\\')
+            return false;
+    return true;
+}
+
+/* mkdir -p for an output root given in the configuration. */
+static bool
+make_dirs(const char *path, struct sf_error *err)
+{
+    char *p = xstrdup(path);
+    bool ok = true;
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+                error_set(err, p, 0, 0, "cannot create directory: %s", strerror(errno));
+                ok = false;
+                break;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    free(p);
+    return ok;
+}
+
+/* Removes temporaries a killed run left in directory fd (and its subdirectories). */
+static void
+remove_stale(int fd, int depth)
+{
+    int dfd = dup(fd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return;
+    }
+    struct dirent *e;
+    size_t sl = strlen(TMP_SUFFIX);
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (e->d_name[0] == '.' && n > sl && strcmp(e->d_name + n - sl, TMP_SUFFIX) == 0) {
+            unlinkat(fd, e->d_name, 0);
+        } else if (depth == 0 && e->d_name[0] != '.' && e->d_type == DT_DIR) {
+            int sub = openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) {
+                remove_stale(sub, 1);
+                close(sub);
+            }
+        }
+    }
+    closedir(d);
+}
+
+struct sf_output *
+output_open(const char *dir, enum sf_output_lock lock, bool dry_run, struct sf_error *err)
+{
+    struct sf_output *o = xcalloc(1, sizeof *o);
+    o->root = xstrdup(dir);
+    o->fd = o->lock_fd = -1;
+    o->dry_run = dry_run;
+    buf_init(&o->old, 0);
+    if (!dry_run && !make_dirs(dir, err))
+        goto fail;
+    /* The configured directory itself may be a link: it was chosen. */
+    o->fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (o->fd < 0) {
+        if (dry_run && errno == ENOENT)
+            return o;   /* nothing there yet: everything would change */
+        error_set(err, dir, 0, 0, "cannot open output directory: %s", strerror(errno));
+        goto fail;
+    }
+    if (dry_run || lock == SF_LOCK_NONE)
+        return o;
+    o->lock_fd = openat(o->fd, LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (o->lock_fd < 0) {
+        error_set(err, dir, 0, 0, "cannot create %s: %s", LOCK_NAME, strerror(errno));
+        goto fail;
+    }
+    while (flock(o->lock_fd, lock == SF_LOCK_WAIT ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno == EWOULDBLOCK)
+            error_set(err, dir, 0, 0,
+                      "busy: another snapfeed is building here (use --wait to wait for it)");
+        else
+            error_set(err, dir, 0, 0, "cannot lock: %s", strerror(errno));
+        goto fail;
+    }
+    remove_stale(o->fd, 0);
+    return o;
+fail:
+    output_close(o);
+    return NULL;
+}
+
+/* Splits "a/b" into a safe directory and name; "b" has directory "". */
+static bool
+split_path(const char *path, char **dir, char **name)
+{
+    const char *slash = strchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (slash && (!safe_name(path, (size_t)(slash - path)) || strchr(base, '/')))
+        return false;
+    if (!safe_name(base, strlen(base)))
+        return false;
+    *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup("");
+    *name = xstrdup(base);
+    return true;
+}
+
+/* Opens (creating when asked) subdirectory dir of the output, never
+ * through a link.  "" is the output directory itself (a new fd). */
+static int
+open_subdir(struct sf_output *o, const char *dir, bool create, struct sf_error *err)
+{
+    if (!*dir)
+        return dup(o->fd);
+    if (create && mkdirat(o->fd, dir, 0755) != 0 && errno != EEXIST) {
+        error_set(err, o->root, 0, 0, "cannot create directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    int fd = openat(o->fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && (create || errno != ENOENT))
+        error_set(err, o->root, 0, 0, "cannot open directory %s: %s", dir,
+                  errno == ELOOP || errno == ENOTDIR ? "it is a link or not a directory"
+                                                     : strerror(errno));
+    return fd;
+}
+
+/* Whether the file in place holds exactly data[0..len). */
+static bool
+same_bytes(struct sf_output *o, int dfd, const char *name, const void *data, size_t len)
+{
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    bool same = false;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len) {
+        buf_clear(&o->old);
+        char *dst = buf_reserve(&o->old, len + 1);
+        size_t got = 0;
+        while (dst && got <= len) {
+            ssize_t r = read(fd, dst + got, len + 1 - got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        same = dst && got == len && memcmp(dst, data, len) == 0;
+    }
+    close(fd);
+    return same;
+}
+
+static bool
+write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+bool
+output_stage(struct sf_output *o, const char *path, const void *data, size_t len, bool *changed,
+             struct sf_error *err)
+{
+    struct staged s = {0};
+    bool ok = false;
+    int dfd = -1, fd = -1;
+    if (changed)
+        *changed = false;
+    if (!split_path(path, &s.dir, &s.name)) {
+        error_set(err, o->root, 0, 0, "refusing to write unsafe path '%s'", path);
+        return false;
+    }
+    s.path = xstrdup(path);
+    if (o->fd >= 0) {
+        dfd = open_subdir(o, s.dir, !o->dry_run, err);
+        if (dfd < 0 && (!o->dry_run || errno != ENOENT))
+            goto out;
+    }
+    if (dfd >= 0 && same_bytes(o, dfd, s.name, data, len)) {
+        ok = true;
+        goto out;
+    }
+    if (changed)
+        *changed = true;
+    if (!o->dry_run) {
+        s.tmp = xasprintf(".%s%s", s.name, TMP_SUFFIX);
+        unlinkat(dfd, s.tmp, 0);
+        fd = openat(dfd, s.tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        /* fsync each file rather than syncfs() the whole file system: the
+         * captures beside it may hold far more unwritten data. */
+        if (fd < 0 || !write_all(fd, data, len) || fsync(fd) != 0) {
+            error_set(err, o->root, 0, 0, "cannot write %s: %s", path, strerror(errno));
+            if (fd >= 0)
+                unlinkat(dfd, s.tmp, 0);
+            goto out;
+        }
+        if (close(fd) != 0) {
+            fd = -1;
+            error_set(err, o->root, 0, 0, "cannot write %s: %s", path, strerror(errno));
+            unlinkat(dfd, s.tmp, 0);
+            goto out;
+        }
+        fd = -1;
+    }
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 32;
+        o->v = xreallocarray(o->v, o->cap, sizeof *o->v);
+    }
+    o->v[o->n++] = s;
+    s = (struct staged){0};
+    ok = true;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);
+    free(s.path);
+    free(s.dir);
+    free(s.name);
+    free(s.tmp);
+    return ok;
+}
+
+bool
+output_commit(struct sf_output *o, struct sf_error *err)
+{
+    if (o->dry_run || o->committed == o->n)
+        return true;
+    /* Every temporary was synced when staged: none replaces a good file
+     * before its bytes are on disk. */
+    for (; o->committed < o->n; o->committed++) {
+        struct staged *s = &o->v[o->committed];
+        int dfd = open_subdir(o, s->dir, false, err);
+        if (dfd < 0)
+            return false;
+        int r = renameat(dfd, s->tmp, dfd, s->name);
+        int e = errno;
+        close(dfd);
+        if (r != 0) {
+            error_set(err, o->root, 0, 0, "cannot rename %s into place: %s", s->path,
+                      strerror(e));
+            return false;
+        }
+    }
+    /* The renames themselves are durable once their directories are. */
+    bool ok = true;
+    for (size_t i = 0; i < o->n && ok; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(o->v[j].dir, o->v[i].dir) == 0;
+        if (seen)
+            continue;
+        int dfd = open_subdir(o, o->v[i].dir, false, err);
+        ok = dfd >= 0 && fsync(dfd) == 0;
+        if (dfd >= 0 && !ok)
+            error_set(err, o->root, 0, 0, "cannot sync %s: %s", o->v[i].dir, strerror(errno));
+        if (dfd >= 0)
+            close(dfd);
+    }
+    return ok;
+}
+
+size_t
+output_changed(struct sf_output *o, const char *const **paths)
+{
+    static const char *const none[1] = {NULL};
+    size_t n = o->dry_run ? o->n : o->committed;
+    if (!n) {
+        *paths = none;
+        return 0;
+    }
+    /* staged entries start with their path */
+    const char **v = xcalloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = o->v[i].path;
+    free(o->changed_view);
+    o->changed_view = v;
+    *paths = v;
+    return n;
+}
+
+void
+output_close(struct sf_output *o)
+{
+    if (!o)
+        return;
+    for (size_t i = 0; i < o->n; i++) {
+        struct staged *s = &o->v[i];
+        if (i >= o->committed && s->tmp && o->fd >= 0) {
+            int dfd = open_subdir(o, s->dir, false, NULL);
+            if (dfd >= 0) {
+                unlinkat(dfd, s->tmp, 0);
+                close(dfd);
+            }
+        }
+        free(s->path);
+        free(s->dir);
+        free(s->name);
+        free(s->tmp);
+    }
+    free(o->v);
+    free(o->changed_view);
+    buf_finish(&o->old);
+    if (o->lock_fd >= 0)
+        close(o->lock_fd);
+    if (o->fd >= 0)
+        close(o->fd);
+    free(o->root);
+    free(o);
+}

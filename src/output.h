@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* output.h - the output directory: confined paths, write-if-changed, atomic commit, lock */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+/*
+ * Files are staged, then committed together: output_stage() compares the
+ * new bytes with the file in place and, only when they differ, writes them
+ * to a temporary file beside it and syncs it; output_commit() renames each
+ * over its target and syncs the directories.  A run killed at any moment leaves each file either as it was or
+ * complete and new; stale temporaries are removed by the next run.  A file
+ * whose bytes would not change is never touched, so its mtime (and web
+ * servers' ETag and Last-Modified) stays.
+ *
+ * Paths are relative to the output directory, one or two components of
+ * safe names ("all/rss.xml", "feeds.opml"), and opened relative to it
+ * without following symbolic links, so nothing is ever written outside.
+ */
+struct sf_output;
+
+enum sf_output_lock { SF_LOCK_TRY, SF_LOCK_WAIT, SF_LOCK_NONE };
+
+/*
+ * Opens (creating when missing) directory dir and takes its run lock
+ * (.snapfeed.lock, an flock the kernel drops when the process dies, so a
+ * killed run never leaves it stale).  With dry_run nothing is created or
+ * written and no lock is taken.  Returns a new output (free with
+ * output_close()) or NULL with err set; err->msg starts with "busy: " when
+ * another run holds the lock.
+ */
+struct sf_output *output_open(const char *dir, enum sf_output_lock lock, bool dry_run,
+                              struct sf_error *err);
+
+/*
+ * Stages path with data[0..len).  *changed (if not NULL) tells whether the
+ * bytes differ from the file in place.  Returns false with err set when
+ * the path is unsafe or cannot be written; nothing is renamed before
+ * output_commit().
+ */
+bool output_stage(struct sf_output *o, const char *path, const void *data, size_t len,
+                  bool *changed, struct sf_error *err);
+
+/* Renames every staged change into place.  On failure err is set and the
+ * files not yet renamed stay as they were. */
+bool output_commit(struct sf_output *o, struct sf_error *err);
+
+/* The paths changed by the last commit (or, dry run, that would change),
+ * in staging order; borrowed until output_close(). */
+size_t output_changed(struct sf_output *o, const char *const **paths);
+
+/* Removes uncommitted temporaries, drops the lock, frees o.  NULL is fine. */
+void output_close(struct sf_output *o);

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* render_json.c - a feed as JSON Feed 1.1 */
+#include "render.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+
+/*
+ * JSON Feed has no field for where an article came from, so beside the
+ * authors entry the full attribution goes into an "_snapfeed" extension
+ * object, as the spec provides for.
+ */
+
+static void
+set_str(json_t *o, const char *key, const char *value)
+{
+    if (value)
+        json_object_set_new(o, key, json_string(value));
+}
+
+static void
+set_time(json_t *o, const char *key, const struct sf_time *t)
+{
+    if (!t->set)
+        return;
+    char buf[SF_RFC3339_LEN];
+    when_format_rfc3339(t, buf);
+    json_object_set_new(o, key, json_string(buf));
+}
+
+static json_t *
+author(const char *name)
+{
+    json_t *a = json_array(), *o = json_object();
+    json_object_set_new(o, "name", json_string(name));
+    json_array_append_new(a, o);
+    return a;
+}
+
+static json_t *
+item(const struct sf_render_feed *f, const struct sf_render_item *it, struct sf_buf *scratch)
+{
+    const struct sf_record *r = it->rec;
+    json_t *o = json_object();
+    set_str(o, "id", r->id);
+    set_str(o, "url", render_item_link(it));
+    set_str(o, "title", r->title);
+    buf_clear(scratch);
+    render_content_html(it, scratch);
+    set_str(o, "content_html", scratch->data ? scratch->data : "");
+    buf_clear(scratch);
+    render_summary(r, scratch);
+    if (scratch->len)
+        set_str(o, "summary", scratch->data);
+    set_time(o, "date_published", &r->published);
+    set_time(o, "date_modified", &it->updated);
+    const char *name = r->author ? r->author : r->via ? r->via : r->source;
+    json_object_set_new(o, "authors", author(name ? name : f->config->site.author));
+    json_t *tags = json_array();
+    json_array_append_new(tags, json_string(r->category));
+    json_object_set_new(o, "tags", tags);
+    json_t *ext = json_object();
+    set_str(ext, "source", r->source);
+    set_str(ext, "via", r->via);
+    set_str(ext, "author", r->author);
+    set_str(ext, "captured_by", r->captured_by);
+    set_time(ext, "captured_at", &r->captured_at);
+    set_str(ext, "original_url", r->url);
+    json_object_set_new(o, "_snapfeed", ext);
+    return o;
+}
+
+bool
+render_json(const struct sf_render_feed *f, struct sf_buf *out)
+{
+    const struct sf_config *c = f->config;
+    struct sf_buf scratch;
+    buf_init(&scratch, 0);
+    char *self = render_url(c, f->slug, render_formats[SF_FEED_JSON].file);
+    char *home = render_url(c, f->slug, NULL);
+
+    json_t *o = json_object();
+    set_str(o, "version", "https://jsonfeed.org/version/1.1");
+    set_str(o, "title", f->title);
+    set_str(o, "home_page_url", home);
+    set_str(o, "feed_url", self);
+    set_str(o, "description", f->description);
+    set_str(o, "language", c->site.language);
+    json_object_set_new(o, "authors", author(c->site.author));
+    json_t *items = json_array();
+    for (size_t i = 0; i < f->n_items; i++)
+        json_array_append_new(items, item(f, &f->items[i], &scratch));
+    json_object_set_new(o, "items", items);
+
+    char *s = json_dumps(o, JSON_INDENT(2));
+    bool ok = s && buf_append_str(out, s) && buf_append_char(out, '\n');
+    free(s);
+    json_decref(o);
+    buf_finish(&scratch);
+    free(self);
+    free(home);
+    return ok;
+}
