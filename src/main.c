@@ -2,6 +2,7 @@
 /* main.c - the command line: options, subcommands, exit status */
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -563,6 +564,9 @@ cmd_build(const struct args *a)
 int
 main(int argc, char **argv)
 {
+    /* Past a file-size limit, a write should fail with EFBIG and be
+     * reported like a full disk, not kill the run. */
+    signal(SIGXFSZ, SIG_IGN);
     struct args a = {0};
     int status = parse_args(argc, argv, &a);
     if (status >= 0)
