@@ -3,14 +3,18 @@
 #include "build.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
 #include "ingest.h"
 #include "limits.h"
+#include "manifest.h"
 #include "record.h"
 #include "render.h"
+#include "sf_version.h"
+#include "state.h"
 #include "when.h"
 
 /*
@@ -22,16 +26,69 @@
  * large the archive (docs/design.md, "Memory").
  */
 
+/*
+ * Pass one runs on several threads: the walk (main thread) hands files to
+ * workers, each with its own reader, and collects their results strictly
+ * in walk order, so the catalog, the messages and everything after see the
+ * same sequence whatever the threads' timing.  At most `window` files are
+ * in flight, which bounds the memory the results hold.
+ */
+
+/* What parsing one file gave: its entries and its problems. */
+struct result {
+    struct sf_entry *entries;
+    size_t n_entries;
+    struct sf_errors problems;
+    bool *warning;              /* per problem */
+    size_t n_rejected;
+    struct sf_buf strings;      /* the entries' id, category and path */
+    struct stat st;             /* of the file, as walked */
+    uint32_t input;
+    uintptr_t path;             /* offset in strings */
+    bool ready;
+};
+
+struct job {
+    uint32_t seq;
+    uint32_t input;
+    char *path;
+};
+
+struct run;
+
+struct worker {
+    struct run *run;
+    pthread_t thread;
+    struct sf_ingest_reader *reader;
+    struct result *current;     /* being filled by the callbacks */
+};
+
 struct run {
     const struct sf_config *config;
     const struct sf_build_report *report;
     struct sf_build_result *res;
-    struct sf_ingest_reader *reader;
+    struct sf_ingest_reader *reader;    /* the main thread's */
     struct sf_catalog *catalog;
-    uint32_t seq;
-    uint32_t input;             /* index of the input being walked */
+    struct sf_manifest *manifest;       /* NULL: parse everything */
+    uint32_t seq;                       /* files handed out */
+    uint32_t committed;                 /* files committed */
     bool too_many;
-    /* the second pass: the record wanted and what was found */
+    size_t reused, parsed;              /* files taken from the manifest, files parsed */
+
+    /* the pool; all below under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    struct worker *workers;
+    size_t n_workers;
+    struct job *queue;                  /* jobs not yet taken, FIFO */
+    size_t q_head, q_len;
+    struct result *slots;               /* results by seq % window */
+    size_t window;
+    bool closing;
+    size_t idle;                        /* workers waiting for work */
+    bool main_waiting;                  /* the main thread waits for a result */
+
+    /* pass two: the record wanted and what was found */
     const struct sf_entry *want;
     struct sf_record *found;
 };
@@ -50,54 +107,311 @@ report_problem(struct run *r, const struct sf_error *e, bool warning)
 /* ---- pass one: entries ------------------------------------------------ */
 
 static void
+result_clear(struct result *res)
+{
+    res->n_entries = 0;
+    errors_clear(&res->problems);
+    res->n_rejected = 0;
+    buf_clear(&res->strings);
+    res->ready = false;
+}
+
+static void
+result_finish(struct result *res)
+{
+    free(res->entries);
+    errors_finish(&res->problems);
+    free(res->warning);
+    buf_finish(&res->strings);
+}
+
+/* Strings go in the result's buffer; entries point at them by offset until
+ * commit (the buffer may move as it grows). */
+static uintptr_t
+result_str(struct result *res, const char *s)
+{
+    uintptr_t off = res->strings.len;
+    buf_append(&res->strings, s, strlen(s) + 1);
+    return off;
+}
+
+static void
 scan_record(void *ctx, struct sf_record *rec)
 {
-    struct run *r = ctx;
-    struct sf_entry e = {
+    struct worker *w = ctx;
+    struct result *res = w->current;
+    res->entries = xreallocarray(res->entries, res->n_entries + 1, sizeof *res->entries);
+    res->entries[res->n_entries++] = (struct sf_entry){
         .idhash = hash_fnv1a(SF_FNV_OFFSET, rec->id, strlen(rec->id)),
         .content = record_content_hash(rec),
         .captured_at = rec->captured_at,
         .published = rec->published,
-        .seq = r->seq,
         .line = rec->line,
-        .input = r->input,
-        .id = rec->id,
-        .category = rec->category,
-        .path = rec->file,
+        .id = (const char *)result_str(res, rec->id),
+        .category = (const char *)result_str(res, rec->category),
+        .path = (const char *)res->path,
     };
-    r->res->captures++;
-    if (!catalog_add(r->catalog, &e)) {
-        struct sf_error err = {0};
-        error_set(&err, rec->file, 0, 0,
-                  "more than %d categories; '%s' is left out", SF_MAX_FEEDS, rec->category);
-        report_problem(r, &err, false);
-        error_finish(&err);
-    }
     record_free(rec);
 }
 
 static void
 scan_problem(void *ctx, const struct sf_error *e, bool warning)
 {
-    struct run *r = ctx;
-    if (!warning)
-        r->res->captures++;
-    report_problem(r, e, warning);
+    struct worker *w = ctx;
+    struct result *res = w->current;
+    errors_add(&res->problems, e->path, e->line, e->col, "%s", e->msg);
+    res->warning = xreallocarray(res->warning, res->problems.n, sizeof *res->warning);
+    res->warning[res->problems.n - 1] = warning;
+    res->n_rejected += !warning;
+}
+
+static void
+scan_job(struct worker *w, const struct job *job, struct result *res)
+{
+    struct sf_ingest_cb cb = {w, scan_record, scan_problem};
+    w->current = res;
+    ingest_file(w->reader, &w->run->config->inputs[job->input], AT_FDCWD, job->path, job->path,
+                &res->st, &cb);
+    for (size_t i = 0; i < res->n_entries; i++) {
+        res->entries[i].seq = job->seq;
+        res->entries[i].input = job->input;
+    }
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct run *r = w->run;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (!r->q_len && !r->closing) {
+            r->idle++;
+            pthread_cond_wait(&r->work, &r->mu);
+            r->idle--;
+        }
+        if (!r->q_len)
+            break;
+        struct job job = r->queue[r->q_head];
+        r->q_head = (r->q_head + 1) % r->window;
+        r->q_len--;
+        struct result *res = &r->slots[job.seq % r->window];
+        pthread_mutex_unlock(&r->mu);
+        scan_job(w, &job, res);
+        free(job.path);
+        pthread_mutex_lock(&r->mu);
+        res->ready = true;
+        /* Wake the main thread only when it waits: a wake-up per file was
+         * a tenth of the run's system time. */
+        if (r->main_waiting)
+            pthread_cond_signal(&r->done);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Hands the result of file seq to the catalog and the report. */
+static void
+commit(struct run *r, struct result *res)
+{
+    for (size_t i = 0; i < res->problems.n; i++)
+        report_problem(r, &res->problems.v[i], res->warning[i]);
+    r->res->captures += res->n_entries + res->n_rejected;
+    for (size_t i = 0; i < res->n_entries; i++) {
+        struct sf_entry *e = &res->entries[i];
+        e->id = res->strings.data + (uintptr_t)e->id;
+        e->category = res->strings.data + (uintptr_t)e->category;
+        e->path = res->strings.data + (uintptr_t)e->path;
+    }
+    if (r->manifest)
+        manifest_add(r->manifest, res->input, res->strings.data + res->path, &res->st,
+                     res->entries, res->n_entries, res->problems.v, res->warning,
+                     res->problems.n);
+    for (size_t i = 0; i < res->n_entries; i++) {
+        struct sf_entry e = res->entries[i];
+        if (!catalog_add(r->catalog, &e)) {
+            struct sf_error err = {0};
+            error_set(&err, e.path, 0, 0, "more than %d categories; '%s' is left out",
+                      SF_MAX_FEEDS, e.category);
+            report_problem(r, &err, false);
+            error_finish(&err);
+        }
+    }
+    result_clear(res);
+}
+
+/* Commits results in order while the next one is ready; with wait, waits
+ * until everything handed out is committed. */
+static void
+commit_ready(struct run *r, bool wait)
+{
+    for (;;) {
+        struct result *res = &r->slots[r->committed % r->window];
+        pthread_mutex_lock(&r->mu);
+        while (wait && r->committed < r->seq && !res->ready) {
+            r->main_waiting = true;
+            pthread_cond_wait(&r->done, &r->mu);
+            r->main_waiting = false;
+        }
+        bool ready = r->committed < r->seq && res->ready;
+        pthread_mutex_unlock(&r->mu);
+        if (!ready)
+            return;
+        commit(r, res);
+        r->committed++;
+    }
+}
+
+/* A file the manifest knows: its result is ready without parsing. */
+static void
+reuse(struct result *res, const struct sf_manifest_file *mf)
+{
+    res->entries = xreallocarray(res->entries, mf->n_entries ? mf->n_entries : 1,
+                                 sizeof *res->entries);
+    res->n_entries = mf->n_entries;
+    for (size_t i = 0; i < mf->n_entries; i++) {
+        res->entries[i] = mf->entries[i];
+        res->entries[i].id = (const char *)result_str(res, mf->entries[i].id);
+        res->entries[i].category = (const char *)result_str(res, mf->entries[i].category);
+        res->entries[i].path = (const char *)res->path;
+    }
+    for (size_t i = 0; i < mf->n_problems; i++) {
+        const struct sf_error *e = &mf->problems[i];
+        errors_add(&res->problems, e->path, e->line, e->col, "%s", e->msg);
+        res->warning = xreallocarray(res->warning, res->problems.n, sizeof *res->warning);
+        res->warning[res->problems.n - 1] = mf->warning[i];
+        res->n_rejected += !mf->warning[i];
+    }
 }
 
 static bool
 scan_file(void *ctx, const struct sf_file *f)
 {
     struct run *r = ctx;
-    if (r->res->captures >= SF_MAX_CAPTURES) {
+    if (r->res->captures + (r->seq - r->committed) >= SF_MAX_CAPTURES) {
         r->too_many = true;
         return false;
     }
-    struct sf_ingest_cb cb = {r, scan_record, scan_problem};
-    r->input = (uint32_t)(f->input - r->config->inputs);
+    struct job job = {
+        .seq = r->seq,
+        .input = (uint32_t)(f->input - r->config->inputs),
+    };
+    /* a full window: wait for the oldest file to be committed */
+    while (r->n_workers && r->seq - r->committed >= r->window) {
+        struct result *oldest = &r->slots[r->committed % r->window];
+        pthread_mutex_lock(&r->mu);
+        while (!oldest->ready) {
+            r->main_waiting = true;
+            pthread_cond_wait(&r->done, &r->mu);
+            r->main_waiting = false;
+        }
+        pthread_mutex_unlock(&r->mu);
+        commit_ready(r, false);
+    }
+    struct result *res = &r->slots[job.seq % r->window];
+    res->st = f->st;
+    res->input = job.input;
+    res->path = result_str(res, f->path);
+    struct sf_manifest_file mf;
+    bool hit = r->manifest && manifest_find(r->manifest, job.input, f->path, &f->st, &mf);
+    if (hit || !r->n_workers) {
+        if (hit) {
+            reuse(res, &mf);
+            r->reused++;
+        } else {
+            /* one job: no threads, no copies */
+            struct worker self = {.run = r, .reader = r->reader};
+            job.path = (char *)f->path;
+            scan_job(&self, &job, res);
+            r->parsed++;
+        }
+        if (r->n_workers) {
+            pthread_mutex_lock(&r->mu);
+            res->ready = true;
+            r->seq++;
+            pthread_mutex_unlock(&r->mu);
+            commit_ready(r, false);
+        } else {
+            r->seq++;
+            commit(r, res);
+            r->committed++;
+        }
+        return true;
+    }
+    job.path = xstrdup(f->path);
+    r->parsed++;
+    pthread_mutex_lock(&r->mu);
+    r->queue[(r->q_head + r->q_len) % r->window] = job;
+    r->q_len++;
     r->seq++;
-    ingest_file(r->reader, f->input, f->dirfd, f->name, f->path, &cb);
+    if (r->idle)
+        pthread_cond_signal(&r->work);
+    pthread_mutex_unlock(&r->mu);
+    commit_ready(r, false);
     return true;
+}
+
+static void
+pool_start(struct run *r, const struct sf_zone *zone, unsigned jobs)
+{
+    r->window = jobs > 1 ? 64 * jobs : 1;
+    r->slots = xcalloc(r->window, sizeof *r->slots);
+    for (size_t i = 0; i < r->window; i++)
+        buf_init(&r->slots[i].strings, 0);
+    if (jobs <= 1)
+        return;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->work, NULL);
+    pthread_cond_init(&r->done, NULL);
+    r->queue = xcalloc(r->window, sizeof *r->queue);
+    r->workers = xcalloc(jobs, sizeof *r->workers);
+    for (size_t i = 0; i < jobs; i++) {
+        struct worker *w = &r->workers[r->n_workers];
+        w->run = r;
+        w->reader = ingest_reader_new(r->config, zone, true);
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            ingest_reader_free(w->reader);
+            break;   /* fewer threads, same results */
+        }
+        r->n_workers++;
+    }
+    if (!r->n_workers) {
+        r->window = 1;
+        pthread_cond_destroy(&r->work);
+        pthread_cond_destroy(&r->done);
+        pthread_mutex_destroy(&r->mu);
+    }
+}
+
+/* Waits for the workers to finish what was handed out, then stops them. */
+static void
+pool_stop(struct run *r)
+{
+    if (r->n_workers) {
+        commit_ready(r, true);
+        pthread_mutex_lock(&r->mu);
+        r->closing = true;
+        pthread_cond_broadcast(&r->work);
+        pthread_mutex_unlock(&r->mu);
+        for (size_t i = 0; i < r->n_workers; i++) {
+            pthread_join(r->workers[i].thread, NULL);
+            ingest_reader_free(r->workers[i].reader);
+        }
+        for (size_t i = 0; i < r->q_len; i++)
+            free(r->queue[(r->q_head + i) % r->window].path);
+        pthread_cond_destroy(&r->work);
+        pthread_cond_destroy(&r->done);
+        pthread_mutex_destroy(&r->mu);
+        r->n_workers = 0;
+    }
+    free(r->workers);
+    free(r->queue);
+    r->workers = NULL;
+    r->queue = NULL;
+    for (size_t i = 0; i < r->window; i++)
+        result_finish(&r->slots[i]);
+    free(r->slots);
+    r->slots = NULL;
 }
 
 /* ---- pass two: the records shown -------------------------------------- */
@@ -125,7 +439,7 @@ fetch(struct run *r, const struct sf_entry *e)
     struct sf_ingest_cb cb = {r, fetch_record, fetch_problem};
     r->want = e;
     r->found = NULL;
-    ingest_file(r->reader, &r->config->inputs[e->input], AT_FDCWD, e->path, e->path, &cb);
+    ingest_file(r->reader, &r->config->inputs[e->input], AT_FDCWD, e->path, e->path, NULL, &cb);
     if (!r->found) {
         struct sf_error err = {0};
         error_set(&err, e->path, 0, 0, "warning: changed while being read; left out until the "
@@ -164,68 +478,170 @@ stage(struct sf_output *out, const char *slug, const char *file, const struct sf
     return ok;
 }
 
-enum sf_build_status
-build_run(const struct sf_config *c, const struct sf_build_opts *opts,
-          const struct sf_build_report *report, struct sf_build_result *res,
-          struct sf_error *err)
+/* A hash of every setting that changes what parsing yields: a manifest
+ * made under other settings is not used. */
+static uint64_t
+parse_settings(const struct sf_config *c)
 {
-    enum sf_build_status status = SF_BUILD_FAILED;
-    struct run r = {.config = c, .report = report, .res = res};
-    struct sf_output *out = NULL;
-    struct shown shown = {0};
-    struct sf_render_feed *rfeeds = NULL;
-    struct sf_render_item *ritems = NULL;
     struct sf_buf b;
     buf_init(&b, 0);
-    *res = (struct sf_build_result){0};
-
-    struct sf_zone zone;
-    if (!when_zone_init(&zone, c->site.timezone)) {
-        error_set(err, c->path, 0, 0, "unknown timezone '%s'", c->site.timezone);
-        goto out;
+    buf_printf(&b, "%s\x1f%s\x1f%zu", c->site.timezone, c->site.host ? c->site.host : "",
+               c->n_inputs);
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        const struct sf_input *in = &c->inputs[i];
+        buf_printf(&b, "\x1e%s\x1f%d\x1f%d\x1f%s\x1f%d", in->path, (int)in->format,
+                   (int)in->encoding, in->category, in->follow_symlinks);
+        for (size_t k = 0; k < in->n_globs; k++)
+            buf_printf(&b, "\x1f%s", in->globs[k]);
     }
-    const char *dir = opts->output_dir ? opts->output_dir : c->output.dir;
-    out = output_open(dir, opts->lock, opts->dry_run, err);
-    if (!out) {
-        if (err && err->msg && strncmp(err->msg, "busy: ", 6) == 0)
-            status = SF_BUILD_BUSY;
-        goto out;
+    uint64_t h = hash_words(0, b.data, b.len);
+    buf_finish(&b);
+    return h;
+}
+
+/* A hash of every setting that changes which items are chosen or how any
+ * file is rendered. */
+static uint64_t
+render_settings(const struct sf_config *c)
+{
+    struct sf_buf b;
+    buf_init(&b, 0);
+    buf_printf(&b, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%u\x1f%d", SF_VERSION, c->site.title,
+               c->site.base_url, c->site.language, c->site.description, c->site.author,
+               c->output.max_items, c->output.pages);
+    for (size_t k = 0; k < SF_FEED_COUNT; k++)
+        buf_append_char(&b, c->output.formats[k] ? '1' : '0');
+    for (size_t i = 0; i < c->n_feeds; i++) {
+        const struct sf_feed_conf *f = &c->feeds[i];
+        buf_printf(&b, "\x1e%s\x1f%s\x1f%s\x1f%s", f->category ? f->category : "",
+                   f->slug ? f->slug : "", f->title ? f->title : "",
+                   f->description ? f->description : "");
     }
+    for (size_t i = 0; i < c->websub.n_hubs; i++)
+        buf_printf(&b, "\x1d%s", c->websub.hubs[i]);
+    uint64_t h = hash_words(0, b.data, b.len);
+    buf_finish(&b);
+    return h;
+}
 
-    r.reader = ingest_reader_new(c, &zone, true);
-    r.catalog = catalog_new(c);
-    if (!ingest_walk(c, scan_file, &r, err))
-        goto out;
-    if (r.too_many) {
-        error_set(err, c->path, 0, 0, "more than %d captures in one run; refusing to build",
-                  SF_MAX_CAPTURES);
-        goto out;
+/* What one feed is rendered from: equal digests, equal files. */
+static uint64_t
+feed_digest(uint64_t settings, const struct sf_feed_sel *f)
+{
+    uint64_t h = hash_words(settings, f->slug, strlen(f->slug));
+    const char *texts[] = {f->title, f->description, f->category ? f->category : ""};
+    for (size_t i = 0; i < SF_ARRAY_LEN(texts); i++)
+        h = hash_words(h, texts[i], strlen(texts[i]));
+    for (size_t i = 0; i < f->n_items; i++) {
+        const struct sf_item_ref *it = &f->items[i];
+        const struct sf_entry *e = it->entry;
+        int64_t v[] = {(int64_t)e->idhash, (int64_t)e->content, it->updated.t, it->updated.off,
+                       e->published.t, e->published.off};
+        h = hash_words(h, v, sizeof v);
+        h = hash_words(h, it->slug ? it->slug : "", it->slug ? strlen(it->slug) : 0);
     }
+    return h ? h : 1;
+}
 
-    const struct sf_feed_sel *feeds;
-    size_t n_feeds = catalog_select(r.catalog, &feeds);
+/* Whether every file of files[0..n) is still exactly as the last run
+ * wrote it (the same size and mtime). */
+static bool
+files_intact(struct sf_output *out, const struct sf_state_file *files, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int64_t size, mtime;
+        if (!output_stat(out, files[i].path, &size, &mtime) || size != files[i].size ||
+            mtime != files[i].mtime_ns)
+            return false;
+    }
+    return true;
+}
 
-    /* Read each chosen record once, in walk order, whatever feeds show it. */
+/* Whether unit can be skipped: rendered from the same digest last time,
+ * with the same number of files, all intact. */
+static bool
+unit_intact(struct sf_output *out, const struct sf_state *old, const char *unit,
+            uint64_t digest, size_t n_files)
+{
+    const struct sf_state_file *files;
+    size_t n;
+    return digest && state_unit(old, unit, &files, &n) == digest && n == n_files &&
+           files_intact(out, files, n);
+}
+
+/* Records unit and its files' stats (as they are now) in the next state. */
+static void
+record_unit(struct sf_output *out, struct sf_state *next, const char *unit, uint64_t digest,
+            const char *title, size_t n_items, const char *slug, const char *const *names,
+            size_t n)
+{
+    state_add_unit(next, unit, digest, title, n_items);
+    for (size_t i = 0; i < n; i++) {
+        char *path = slug ? xasprintf("%s/%s", slug, names[i]) : xstrdup(names[i]);
+        int64_t size = -1, mtime = -1;
+        output_stat(out, path, &size, &mtime);
+        state_add_file(next, path, size, mtime);
+        free(path);
+    }
+}
+
+/* Reads, once each, the records shown by the feeds not skipped. */
+static void
+fetch_shown(struct run *r, const struct sf_feed_sel *feeds, size_t n_feeds, const bool *skip,
+            struct shown *shown)
+{
     size_t n_refs = 0;
     for (size_t f = 0; f < n_feeds; f++)
         n_refs += feeds[f].n_items;
-    shown.cap = 16;
-    while (shown.cap < n_refs * 2)
-        shown.cap *= 2;
-    shown.keys = xcalloc(shown.cap, sizeof *shown.keys);
-    shown.recs = xcalloc(shown.cap, sizeof *shown.recs);
+    shown->cap = 16;
+    while (shown->cap < n_refs * 2)
+        shown->cap *= 2;
+    shown->keys = xcalloc(shown->cap, sizeof *shown->keys);
+    shown->recs = xcalloc(shown->cap, sizeof *shown->recs);
     for (size_t f = 0; f < n_feeds; f++)
-        for (size_t i = 0; i < feeds[f].n_items; i++) {
+        for (size_t i = 0; i < feeds[f].n_items && !skip[f]; i++) {
             const struct sf_entry *e = feeds[f].items[i].entry;
-            size_t k = shown_slot(&shown, e);
-            if (!shown.keys[k]) {
-                shown.keys[k] = e;
-                shown.recs[k] = fetch(&r, e);
+            size_t k = shown_slot(shown, e);
+            if (!shown->keys[k]) {
+                shown->keys[k] = e;
+                shown->recs[k] = fetch(r, e);
             }
         }
+}
 
-    rfeeds = xcalloc(n_feeds ? n_feeds : 1, sizeof *rfeeds);
-    ritems = xcalloc(n_refs ? n_refs : 1, sizeof *ritems);
+/* The second half of a run: choose each feed's items, and for the feeds
+ * that may have changed read their records, render, stage; commit. */
+static bool
+write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
+            struct sf_state *next, uint64_t settings, struct sf_error *err)
+{
+    const struct sf_config *c = r->config;
+    const struct sf_build_report *report = r->report;
+    struct sf_build_result *res = r->res;
+    const char *names[SF_FEED_COUNT];
+    size_t n_names = 0;
+    for (size_t k = 0; k < SF_FEED_COUNT; k++)
+        if (c->output.formats[k])
+            names[n_names++] = render_formats[k].file;
+
+    const struct sf_feed_sel *feeds;
+    size_t n_feeds = catalog_select(r->catalog, &feeds);
+    uint64_t *digests = xcalloc(n_feeds + 1, sizeof *digests);
+    bool *skip = xcalloc(n_feeds + 1, sizeof *skip);
+    size_t n_refs = 0;
+    for (size_t f = 0; f < n_feeds; f++) {
+        digests[f] = feed_digest(settings, &feeds[f]);
+        skip[f] = unit_intact(out, old, feeds[f].slug, digests[f], n_names);
+        n_refs += feeds[f].n_items;
+    }
+    struct shown shown = {0};
+    fetch_shown(r, feeds, n_feeds, skip, &shown);
+
+    struct sf_render_feed *rfeeds = xcalloc(n_feeds ? n_feeds : 1, sizeof *rfeeds);
+    struct sf_render_item *ritems = xcalloc(n_refs ? n_refs : 1, sizeof *ritems);
+    struct sf_buf b;
+    buf_init(&b, 0);
+    bool ok = false;
     size_t used = 0;
     for (size_t f = 0; f < n_feeds; f++) {
         struct sf_render_feed *rf = &rfeeds[f];
@@ -237,7 +653,7 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
             .category = feeds[f].category,
             .items = ritems + used,
         };
-        for (size_t i = 0; i < feeds[f].n_items; i++) {
+        for (size_t i = 0; i < feeds[f].n_items && !skip[f]; i++) {
             const struct sf_item_ref *it = &feeds[f].items[i];
             struct sf_record *rec = shown.recs[shown_slot(&shown, it->entry)];
             if (rec)
@@ -245,12 +661,16 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
                     (struct sf_render_item){rec, it->updated, it->slug};
         }
         used += rf->n_items;
+        /* A record that could not be read leaves its feed short: render it
+         * again next time. */
+        if (!skip[f] && rf->n_items != feeds[f].n_items)
+            digests[f] = 0;
     }
 
     for (size_t f = 0; f < n_feeds; f++) {
         const char *changed[SF_FEED_COUNT];
         size_t n_changed = 0;
-        for (size_t k = 0; k < SF_FEED_COUNT; k++) {
+        for (size_t k = 0; k < SF_FEED_COUNT && !skip[f]; k++) {
             if (!c->output.formats[k])
                 continue;
             bool ch;
@@ -268,14 +688,140 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
         res->feeds++;
         res->changed_feeds += n_changed > 0;
         if (report && report->feed)
-            report->feed(report->ctx, rfeeds[f].slug, rfeeds[f].title, rfeeds[f].n_items,
+            report->feed(report->ctx, feeds[f].slug, feeds[f].title, feeds[f].n_items,
                          changed, n_changed);
     }
-    buf_clear(&b);
-    if (!render_opml(c, rfeeds, n_feeds, &b) || !stage(out, NULL, "feeds.opml", &b, NULL, err))
-        goto out;
+
+    /* The list of feeds depends on their names and titles only. */
+    uint64_t opml_digest = hash_words(settings, "opml", 4);
+    for (size_t f = 0; f < n_feeds; f++) {
+        opml_digest = hash_words(opml_digest, feeds[f].slug, strlen(feeds[f].slug) + 1);
+        opml_digest = hash_words(opml_digest, feeds[f].title, strlen(feeds[f].title) + 1);
+    }
+    const char *opml = "feeds.opml";
+    if (!unit_intact(out, old, ":opml", opml_digest, 1)) {
+        buf_clear(&b);
+        if (!render_opml(c, rfeeds, n_feeds, &b) || !stage(out, NULL, opml, &b, NULL, err))
+            goto out;
+    }
     if (!output_commit(out, err))
         goto out;
+
+    for (size_t f = 0; f < n_feeds; f++)
+        record_unit(out, next, feeds[f].slug, digests[f], feeds[f].title, feeds[f].n_items,
+                    feeds[f].slug, names, n_names);
+    record_unit(out, next, ":opml", opml_digest, "-", 0, NULL, &opml, 1);
+    ok = true;
+out:
+    for (size_t i = 0; i < shown.cap; i++)
+        record_free(shown.recs[i]);
+    free(shown.keys);
+    free(shown.recs);
+    free(rfeeds);
+    free(ritems);
+    free(digests);
+    free(skip);
+    buf_finish(&b);
+    return ok;
+}
+
+/* Opens the manifest; without one the run is slower, never wrong. */
+static void
+open_manifest(struct run *r, const struct sf_build_opts *opts)
+{
+    const struct sf_config *c = r->config;
+    char *note = NULL;
+    struct sf_error merr = {0};
+    r->manifest = manifest_open(c->output.state_dir, parse_settings(c), opts->started, &note,
+                                &merr);
+    if (!r->manifest) {
+        char *m = error_format(&merr);
+        error_set(&merr, NULL, 0, 0, "warning: %s; reading every capture", m);
+        report_problem(r, &merr, true);
+        free(m);
+    } else if (note) {
+        error_set(&merr, NULL, 0, 0, "warning: %s", note);
+        report_problem(r, &merr, true);
+    }
+    free(note);
+    error_finish(&merr);
+}
+
+enum sf_build_status
+build_run(const struct sf_config *c, const struct sf_build_opts *opts,
+          const struct sf_build_report *report, struct sf_build_result *res,
+          struct sf_error *err)
+{
+    enum sf_build_status status = SF_BUILD_FAILED;
+    struct run r = {.config = c, .report = report, .res = res};
+    struct sf_output *out = NULL;
+    struct sf_state *old = NULL, *next = NULL;
+    *res = (struct sf_build_result){0};
+
+    struct sf_zone zone;
+    if (!when_zone_init(&zone, c->site.timezone)) {
+        error_set(err, c->path, 0, 0, "unknown timezone '%s'", c->site.timezone);
+        goto out;
+    }
+    const char *dir = opts->output_dir ? opts->output_dir : c->output.dir;
+    out = output_open(dir, opts->lock, opts->dry_run, err);
+    if (!out) {
+        if (err && err->msg && strncmp(err->msg, "busy: ", 6) == 0)
+            status = SF_BUILD_BUSY;
+        goto out;
+    }
+
+    r.reader = ingest_reader_new(c, &zone, true);
+    r.catalog = catalog_new(c);
+    if (!opts->dry_run && !opts->no_manifest)
+        open_manifest(&r, opts);
+    pool_start(&r, &zone, opts->jobs);
+    bool walked = ingest_walk(c, opts->jobs, scan_file, &r, err);
+    pool_stop(&r);
+    if (!walked)
+        goto out;
+    if (r.too_many) {
+        error_set(err, c->path, 0, 0, "more than %d captures in one run; refusing to build",
+                  SF_MAX_CAPTURES);
+        goto out;
+    }
+    res->parsed = r.parsed;
+    res->reused = r.reused;
+    if (r.manifest && !manifest_commit(r.manifest, err))
+        goto out;
+
+    /* With the same captures, settings and program as the last run, and
+     * its files as it left them, there is nothing to do. */
+    uint64_t settings = render_settings(c);
+    uint64_t run_key = 0;
+    if (r.manifest) {
+        uint64_t digest = manifest_digest(r.manifest);
+        run_key = hash_words(settings, &digest, sizeof digest);
+        old = state_load(c->output.state_dir);
+    } else {
+        old = state_new(0);
+    }
+    const struct sf_state_file *files;
+    size_t n_files = state_files(old, &files);
+    if (run_key && state_run_key(old) == run_key && n_files && files_intact(out, files, n_files)) {
+        res->unchanged = true;
+        for (size_t i = 0; i < state_units(old); i++) {
+            const char *name, *title;
+            size_t n_items;
+            state_unit_info(old, i, &name, &title, &n_items);
+            if (name[0] == ':')
+                continue;   /* not a feed */
+            res->feeds++;
+            if (report && report->feed)
+                report->feed(report->ctx, name, title, n_items, NULL, 0);
+        }
+    } else {
+        next = state_new(run_key);
+        if (!write_feeds(&r, out, old, next, settings, err))
+            goto out;
+        if (r.manifest && !state_save(next, c->output.state_dir, err))
+            goto out;
+    }
 
     const char *const *paths;
     res->n_changed = output_changed(out, &paths);
@@ -284,14 +830,10 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
         res->changed[i] = xstrdup(paths[i]);
     status = res->rejected ? SF_BUILD_PARTIAL : SF_BUILD_OK;
 out:
-    for (size_t i = 0; i < shown.cap; i++)
-        record_free(shown.recs ? shown.recs[i] : NULL);
-    free(shown.keys);
-    free(shown.recs);
-    free(rfeeds);
-    free(ritems);
-    buf_finish(&b);
+    state_free(old);
+    state_free(next);
     catalog_free(r.catalog);
+    manifest_free(r.manifest);
     ingest_reader_free(r.reader);
     output_close(out);
     return status;

@@ -13,6 +13,9 @@ struct sf_build_opts {
     const char *output_dir;     /* overrides output.dir when not NULL */
     bool dry_run;               /* compare and report, write nothing */
     enum sf_output_lock lock;
+    unsigned jobs;              /* parsing threads; 0 or 1: parse on the calling thread */
+    bool no_manifest;           /* parse every capture; neither read nor write the manifest */
+    int64_t started;            /* when the run began (seconds): the manifest's racy check */
 };
 
 /* How the run reports as it goes; main.c prints.  Any callback may be NULL. */
@@ -29,7 +32,10 @@ struct sf_build_result {
     size_t captures;        /* records read plus inputs rejected */
     size_t rejected;
     size_t warnings;
+    size_t parsed;          /* files parsed */
+    size_t reused;          /* files taken from the manifest unparsed */
     size_t feeds;           /* feeds written, "all" included */
+    bool unchanged;         /* nothing could have changed: no feed was looked at */
     size_t changed_feeds;   /* feeds with at least one changed file */
     char **changed;         /* paths (relative to the output) that changed */
     size_t n_changed;

@@ -64,6 +64,9 @@ struct str {
     size_t n;
 };
 
+/* Prefix tests against literals, with their lengths known at compile time. */
+#define HAS_PREFIX(l, lit) ((l).n >= sizeof(lit) - 1 && memcmp((l).s, lit, sizeof(lit) - 1) == 0)
+
 static bool
 has_prefix(struct str l, const char *prefix)
 {
@@ -240,6 +243,18 @@ split_fields(struct str l, unsigned line, struct meta *m, bool *known_first)
     return fields;
 }
 
+/* Whether l starts with a known key and a colon: a header line after the
+ * meta line ("作者:张三", "本文转自:新华社"). */
+static bool
+starts_with_key(struct str l)
+{
+    struct str val;
+    for (size_t i = 0; i < SF_ARRAY_LEN(known_keys); i++)
+        if (key_value(l, known_keys[i].key, &val))
+            return true;
+    return false;
+}
+
 static bool
 is_meta_line(struct str l)
 {
@@ -256,13 +271,21 @@ is_meta_line(struct str l)
 static bool
 is_crumb(struct str l)
 {
-    return has_prefix(l, "•");
+    return HAS_PREFIX(l, "•");
 }
 
 static bool
 is_disclaimer(struct str l)
 {
-    return has_prefix(l, "以上内容为资讯信息快照");
+    return HAS_PREFIX(l, "以上内容为资讯信息快照");
+}
+
+/* Every footer and list marker starts with 以, 信, 快, 本 or 更, whose
+ * UTF-8 lead bytes are E4-E6: most lines are told apart by one byte. */
+static bool
+may_be_marker(struct str l)
+{
+    return l.n >= 3 && (unsigned char)l.s[0] >= 0xE4 && (unsigned char)l.s[0] <= 0xE6;
 }
 
 enum footer { FOOT_NONE, FOOT_DISCLAIMER, FOOT_CAPTURED, FOOT_URL, FOOT_BOILERPLATE };
@@ -270,13 +293,15 @@ enum footer { FOOT_NONE, FOOT_DISCLAIMER, FOOT_CAPTURED, FOOT_URL, FOOT_BOILERPL
 static enum footer
 footer_kind(struct str l, struct str *val)
 {
+    if (!may_be_marker(l))
+        return FOOT_NONE;
     if (is_disclaimer(l))
         return FOOT_DISCLAIMER;
     if (key_value(l, "快照生成时间", val))
         return FOOT_CAPTURED;
     if (key_value(l, "信息原文地址", val))
         return FOOT_URL;
-    if (has_prefix(l, "本站信息快照查询"))
+    if (HAS_PREFIX(l, "本站信息快照查询"))
         return FOOT_BOILERPLATE;
     return FOOT_NONE;
 }
@@ -286,7 +311,7 @@ static bool
 is_more_header(struct str l, struct str *cat)
 {
     static const char head[] = "更多关于", tail[] = "的资讯";
-    if (!has_prefix(l, head))
+    if (!HAS_PREFIX(l, head))
         return false;
     struct str t = l;
     if (has_suffix(t, ":"))
@@ -618,7 +643,7 @@ process_line(struct ctx *c, struct line_iter *it, const struct line_iter *before
     case S_HEADER:
         if (!l.n)
             return;
-        if (split_fields(l, 0, NULL, &known_first) && known_first) {
+        if (starts_with_key(l)) {
             split_fields(l, it->no, &c->meta, &known_first);
             return;
         }
@@ -693,27 +718,27 @@ decode(struct sf_capture_parser *p, const char *path, const char *data, size_t l
     static const char bom[] = "\xEF\xBB\xBF";
     struct str t = {data, len};
     size_t bad = 0;
+    bool dirty = false, valid;
 
     if (enc != SF_ENC_GB18030) {
         if (t.n >= 3 && memcmp(t.s, bom, 3) == 0) {
             t.s += 3;
             t.n -= 3;
         }
-        if (!text_utf8_valid(t.s, t.n, &bad)) {
+        valid = text_scan(t.s, t.n, &bad, &dirty);
+        if (!valid) {
             unsigned line = line_of(t.s, bad);
             if (enc == SF_ENC_UTF8) {
                 error_set(err, path, line, 0, "not valid UTF-8");
                 return false;
             }
-            buf_clear(&p->scratch);
-            struct sf_buf *out = &p->text;
-            buf_clear(out);
-            if (!text_gb18030_to_utf8(data, len, out, NULL)) {
+            buf_clear(&p->text);
+            if (!text_gb18030_to_utf8(data, len, &p->text, NULL)) {
                 error_set(err, path, line, 0, "neither UTF-8 nor GB18030");
                 return false;
             }
-            t.s = out->data;
-            t.n = out->len;
+            t.s = p->text.data;
+            t.n = p->text.len;
         }
     } else {
         buf_clear(&p->text);
@@ -723,13 +748,17 @@ decode(struct sf_capture_parser *p, const char *path, const char *data, size_t l
         }
         t.s = p->text.data;
         t.n = p->text.len;
+        valid = false;
     }
-    /* GB18030 has a BOM of its own, which decodes to U+FEFF. */
-    if (t.n >= 3 && memcmp(t.s, bom, 3) == 0) {
-        t.s += 3;
-        t.n -= 3;
+    if (!valid) {
+        /* Decoded from GB18030: its BOM becomes U+FEFF; then scan again. */
+        if (t.n >= 3 && memcmp(t.s, bom, 3) == 0) {
+            t.s += 3;
+            t.n -= 3;
+        }
+        text_scan(t.s, t.n, NULL, &dirty);
     }
-    if (text_needs_clean(t.s, t.n, true)) {
+    if (dirty) {
         struct sf_buf *out = t.s == p->text.data ? &p->para : &p->text;
         buf_clear(out);
         char *dst = buf_reserve(out, t.n);

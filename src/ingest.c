@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,10 +22,134 @@ struct frame {
     int fd;
     char *path;
     char **names;
+    struct stat *st;    /* lstat of each name */
+    int *st_errno;      /* 0, or why its lstat failed */
     size_t n, next;
     dev_t dev;
     ino_t ino;
 };
+
+/*
+ * Statting every file is most of what a rerun over an unchanged archive
+ * costs, and it is all kernel time that parallelizes: a directory's names
+ * are statted by a few threads at once, in chunks, before the walk goes
+ * through them in order.
+ */
+#define STAT_CHUNK 16
+#define STAT_PARALLEL_MIN 32    /* fewer names: not worth waking anyone */
+
+struct stat_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    pthread_t *threads;
+    size_t n_threads;
+    unsigned long generation;
+    bool quit;
+    /* the current directory */
+    struct frame *f;
+    size_t next;        /* next name to take */
+    size_t pending;     /* names not yet statted */
+};
+
+static void
+stat_range(struct frame *f, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        f->st_errno[i] = fstatat(f->fd, f->names[i], &f->st[i], AT_SYMLINK_NOFOLLOW) == 0 ? 0
+                                                                                         : errno;
+}
+
+/* Takes chunks of the current directory until none are left (mu held on
+ * entry and exit). */
+static void
+stat_chunks(struct stat_pool *p)
+{
+    while (p->f && p->next < p->f->n) {
+        size_t from = p->next, to = from + STAT_CHUNK < p->f->n ? from + STAT_CHUNK : p->f->n;
+        p->next = to;
+        struct frame *f = p->f;
+        pthread_mutex_unlock(&p->mu);
+        stat_range(f, from, to);
+        pthread_mutex_lock(&p->mu);
+        p->pending -= to - from;
+        if (!p->pending)
+            pthread_cond_signal(&p->done);
+    }
+}
+
+static void *
+stat_main(void *arg)
+{
+    struct stat_pool *p = arg;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->quit && p->generation == seen)
+            pthread_cond_wait(&p->go, &p->mu);
+        if (p->quit)
+            break;
+        seen = p->generation;
+        stat_chunks(p);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void
+stat_pool_start(struct stat_pool *p, unsigned threads)
+{
+    *p = (struct stat_pool){0};
+    if (threads <= 1)
+        return;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->go, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->threads = xcalloc(threads - 1, sizeof *p->threads);
+    for (unsigned i = 0; i + 1 < threads; i++)
+        if (pthread_create(&p->threads[p->n_threads], NULL, stat_main, p) == 0)
+            p->n_threads++;
+}
+
+static void
+stat_pool_stop(struct stat_pool *p)
+{
+    if (p->threads) {
+        pthread_mutex_lock(&p->mu);
+        p->quit = true;
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->mu);
+        for (size_t i = 0; i < p->n_threads; i++)
+            pthread_join(p->threads[i], NULL);
+        pthread_cond_destroy(&p->go);
+        pthread_cond_destroy(&p->done);
+        pthread_mutex_destroy(&p->mu);
+        free(p->threads);
+    }
+    *p = (struct stat_pool){0};
+}
+
+/* lstat of every name of f, on the pool's threads and this one. */
+static void
+stat_all(struct stat_pool *p, struct frame *f)
+{
+    f->st = xreallocarray(NULL, f->n ? f->n : 1, sizeof *f->st);
+    f->st_errno = xcalloc(f->n ? f->n : 1, sizeof *f->st_errno);
+    if (!p->n_threads || f->n < STAT_PARALLEL_MIN) {
+        stat_range(f, 0, f->n);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->f = f;
+    p->next = 0;
+    p->pending = f->n;
+    p->generation++;
+    pthread_cond_broadcast(&p->go);
+    stat_chunks(p);
+    while (p->pending)
+        pthread_cond_wait(&p->done, &p->mu);
+    p->f = NULL;
+    pthread_mutex_unlock(&p->mu);
+}
 
 static int
 cmp_names(const void *a, const void *b)
@@ -38,14 +163,17 @@ frame_finish(struct frame *f)
     for (size_t i = f->next; i < f->n; i++)
         free(f->names[i]);
     free(f->names);
+    free(f->st);
+    free(f->st_errno);
     free(f->path);
     if (f->fd >= 0)
         close(f->fd);
 }
 
-/* Opens directory fd (taking it) and reads its sorted entry names. */
+/* Opens directory fd (taking it), reads its sorted entry names and
+ * stats them. */
 static bool
-frame_open(struct frame *f, int fd, char *path, struct sf_error *err)
+frame_open(struct frame *f, int fd, char *path, struct stat_pool *pool, struct sf_error *err)
 {
     *f = (struct frame){.fd = fd, .path = path};
     struct stat st;
@@ -82,6 +210,8 @@ frame_open(struct frame *f, int fd, char *path, struct sf_error *err)
     closedir(d);
     if (f->n > 1)
         qsort(f->names, f->n, sizeof *f->names, cmp_names);
+    if (ok)
+        stat_all(pool, f);
     return ok;
 }
 
@@ -102,13 +232,13 @@ join_path(const char *dir, const char *name)
 }
 
 static bool
-walk_dir(const struct sf_input *in, int rootfd, sf_file_fn fn, void *ctx, bool *stop,
-         struct sf_error *err)
+walk_dir(const struct sf_input *in, int rootfd, struct stat_pool *pool, sf_file_fn fn, void *ctx,
+         bool *stop, struct sf_error *err)
 {
     struct frame stack[MAX_DIR_DEPTH + 1];
     size_t depth = 0;
     bool ok = true;
-    if (!frame_open(&stack[depth++], rootfd, xstrdup(in->path), err)) {
+    if (!frame_open(&stack[depth++], rootfd, xstrdup(in->path), pool, err)) {
         frame_finish(&stack[0]);
         return false;
     }
@@ -119,13 +249,15 @@ walk_dir(const struct sf_input *in, int rootfd, sf_file_fn fn, void *ctx, bool *
             depth--;
             continue;
         }
-        char *name = f->names[f->next++];
+        size_t k = f->next++;
+        char *name = f->names[k];
         char *path = join_path(f->path, name);
-        struct sf_file file = {.input = in, .dirfd = f->fd, .name = name, .path = path};
-        if (fstatat(f->fd, name, &file.st, AT_SYMLINK_NOFOLLOW) != 0) {
+        struct sf_file file = {.input = in, .dirfd = f->fd, .name = name, .path = path,
+                               .st = f->st[k]};
+        if (f->st_errno[k]) {
             /* Gone since the listing (a crawler moving files): not an error. */
-            if (errno != ENOENT) {
-                error_set(err, path, 0, 0, "cannot stat: %s", strerror(errno));
+            if (f->st_errno[k] != ENOENT) {
+                error_set(err, path, 0, 0, "cannot stat: %s", strerror(f->st_errno[k]));
                 ok = false;
             }
             goto next;
@@ -152,7 +284,7 @@ walk_dir(const struct sf_input *in, int rootfd, sf_file_fn fn, void *ctx, bool *
                 ok = false;
                 goto next;
             }
-            if (!frame_open(&stack[depth], fd, path, err)) {
+            if (!frame_open(&stack[depth], fd, path, pool, err)) {
                 frame_finish(&stack[depth]);
                 ok = false;
                 path = NULL;
@@ -175,16 +307,20 @@ walk_dir(const struct sf_input *in, int rootfd, sf_file_fn fn, void *ctx, bool *
 }
 
 bool
-ingest_walk(const struct sf_config *c, sf_file_fn fn, void *ctx, struct sf_error *err)
+ingest_walk(const struct sf_config *c, unsigned threads, sf_file_fn fn, void *ctx,
+            struct sf_error *err)
 {
-    bool stop = false;
-    for (size_t i = 0; i < c->n_inputs && !stop; i++) {
+    bool stop = false, ok = true;
+    struct stat_pool pool;
+    stat_pool_start(&pool, threads);
+    for (size_t i = 0; i < c->n_inputs && !stop && ok; i++) {
         const struct sf_input *in = &c->inputs[i];
         struct stat st;
         /* The configured path itself may be a link: it was chosen. */
         if (stat(in->path, &st) != 0) {
             error_set(err, in->path, 0, 0, "input not found: %s", strerror(errno));
-            return false;
+            ok = false;
+            break;
         }
         if (S_ISREG(st.st_mode)) {
             struct sf_file file = {.input = in, .dirfd = AT_FDCWD, .name = in->path,
@@ -194,17 +330,19 @@ ingest_walk(const struct sf_config *c, sf_file_fn fn, void *ctx, struct sf_error
         }
         if (!S_ISDIR(st.st_mode)) {
             error_set(err, in->path, 0, 0, "input is neither a file nor a directory");
-            return false;
+            ok = false;
+            break;
         }
         int fd = open(in->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0) {
             error_set(err, in->path, 0, 0, "cannot open directory: %s", strerror(errno));
-            return false;
+            ok = false;
+            break;
         }
-        if (!walk_dir(in, fd, fn, ctx, &stop, err))
-            return false;
+        ok = walk_dir(in, fd, &pool, fn, ctx, &stop, err);
     }
-    return true;
+    stat_pool_stop(&pool);
+    return ok;
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -243,18 +381,23 @@ ingest_reader_free(struct sf_ingest_reader *r)
 
 /* Reads a whole file of at most limit bytes into b. */
 static bool
-read_file(int dirfd, const char *name, const char *path, struct sf_buf *b, size_t limit,
-          struct sf_error *err)
+read_file(int dirfd, const char *name, const char *path, const struct stat *hint,
+          struct sf_buf *b, size_t limit, struct sf_error *err)
 {
     buf_clear(b);
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd = openat(dirfd, name,
+                    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (hint ? O_NOFOLLOW : 0));
     if (fd < 0) {
         error_set(err, path, 0, 0, "cannot open: %s", strerror(errno));
         return false;
     }
     bool ok = false;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    /* The walk's stat said a regular file; opening without following
+     * links or blocking keeps a file swapped since then harmless. */
+    if (hint)
+        st = *hint;
+    else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         error_set(err, path, 0, 0, "not a regular file");
         goto out;
     }
@@ -262,8 +405,13 @@ read_file(int dirfd, const char *name, const char *path, struct sf_buf *b, size_
         error_set(err, path, 0, 0, "larger than the %zu MiB capture limit", limit >> 20);
         goto out;
     }
+    /* Ask for one byte more than the file holds: a regular file's read
+     * comes up short only at its end, so one call usually reads it all. */
+    size_t expect = (size_t)st.st_size;
     for (;;) {
-        size_t want = (size_t)st.st_size + 1 > 65536 ? (size_t)st.st_size + 1 : 65536;
+        size_t want = expect + 1 - (b->len < expect ? b->len : expect);
+        if (want < 65536 && b->len >= expect)
+            want = 65536;
         if (want > limit + 1 - b->len)
             want = limit + 1 - b->len;
         char *dst = buf_reserve(b, want);
@@ -277,14 +425,14 @@ read_file(int dirfd, const char *name, const char *path, struct sf_buf *b, size_
                 error_set(err, path, 0, 0, "cannot read: %s", strerror(errno));
             goto out;
         }
-        if (n == 0)
-            break;
         buf_commit(b, (size_t)n);
         if (b->len > limit) {
             /* it grew while we read it */
             error_set(err, path, 0, 0, "larger than the %zu MiB capture limit", limit >> 20);
             goto out;
         }
+        if (n == 0 || (size_t)n < want)
+            break;
     }
     ok = true;
 out:
@@ -302,10 +450,10 @@ report_warnings(struct sf_ingest_reader *r, const struct sf_ingest_cb *cb)
 
 size_t
 ingest_file(struct sf_ingest_reader *r, const struct sf_input *in, int dirfd, const char *name,
-            const char *path, const struct sf_ingest_cb *cb)
+            const char *path, const struct stat *st, const struct sf_ingest_cb *cb)
 {
     size_t n = 0;
-    if (!read_file(dirfd, name, path, &r->data, SF_MAX_CAPTURE_SIZE, &r->err)) {
+    if (!read_file(dirfd, name, path, st, &r->data, SF_MAX_CAPTURE_SIZE, &r->err)) {
         cb->problem(cb->ctx, &r->err, false);
         return 0;
     }

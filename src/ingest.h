@@ -24,7 +24,8 @@ struct sf_file {
  * Walks every input of c in a fixed order: inputs as configured, each
  * directory's entries sorted by their bytes, depth first, so the order
  * never depends on the file system.  Directories are walked without
- * recursion; names starting with '.' are skipped; symbolic links are
+ * recursion; a directory's names are statted by up to `threads` threads
+ * at once; names starting with '.' are skipped; symbolic links are
  * followed only when the input says follow_symlinks (with loops detected),
  * since the files they lead to inside the root are walked anyway.  Calls
  * fn for each regular file matching the input's globs (a file named as an
@@ -36,7 +37,8 @@ struct sf_file {
  * returning false stops the walk (then the result is true).
  */
 typedef bool (*sf_file_fn)(void *ctx, const struct sf_file *f);
-bool ingest_walk(const struct sf_config *c, sf_file_fn fn, void *ctx, struct sf_error *err);
+bool ingest_walk(const struct sf_config *c, unsigned threads, sf_file_fn fn, void *ctx,
+                 struct sf_error *err);
 
 /* What a parsed file hands on: records (ownership passes to the callee)
  * and problems (rejections and warnings, borrowed for the call). */
@@ -57,9 +59,12 @@ void ingest_reader_free(struct sf_ingest_reader *r);
 
 /*
  * Reads file name in dirfd (or the path itself when dirfd is AT_FDCWD),
- * parses it with the parser of in->format and hands on its records.
- * Returns the number of records handed on; a rejected file reports its
- * reason through cb->problem and returns 0.
+ * parses it with the parser of in->format and hands on its records.  st,
+ * when not NULL, is the walk's stat of the file: its size sizes the read
+ * (which then needs no fstat of its own).  Returns the number of records
+ * handed on; a rejected file reports its reason through cb->problem and
+ * returns 0.
  */
 size_t ingest_file(struct sf_ingest_reader *r, const struct sf_input *in, int dirfd,
-                   const char *name, const char *path, const struct sf_ingest_cb *cb);
+                   const char *name, const char *path, const struct stat *st,
+                   const struct sf_ingest_cb *cb);

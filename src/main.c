@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c - the command line: options, subcommands, exit status */
 #include <fcntl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "capture.h"
@@ -54,6 +57,7 @@ static const char *const cmd_help[CMD_COUNT] = {
 enum opt_id {
     OPT_CONFIG = 'c',
     OPT_HELP = 'h',
+    OPT_JOBS = 'j',
     OPT_OUTPUT = 'o',
     OPT_QUIET = 'q',
     OPT_VERBOSE = 'v',
@@ -61,6 +65,7 @@ enum opt_id {
     OPT_ENCODING,
     OPT_DRY_RUN,
     OPT_WAIT,
+    OPT_NO_MANIFEST,
     OPT_VERSION,
 };
 
@@ -80,6 +85,10 @@ static const struct option_spec {
      "read FILE instead of ./feeds.yaml"},
     {"output", OPT_OUTPUT, "DIR", FOR(C(CMD_BUILD)), "write the feeds to DIR, not output.dir"},
     {"dry-run", OPT_DRY_RUN, NULL, FOR(C(CMD_BUILD)), "say what would change; write nothing"},
+    {"jobs", OPT_JOBS, "N", FOR(C(CMD_BUILD)),
+     "parse with N threads (default: the CPUs online, at most 8)"},
+    {"no-manifest", OPT_NO_MANIFEST, NULL, FOR(C(CMD_BUILD)),
+     "parse every capture, ignoring what the last run learned"},
     {"wait", OPT_WAIT, NULL, FOR(C(CMD_BUILD)),
      "wait for a build already running here instead of failing"},
     {"timezone", OPT_TIMEZONE, "ZONE", FOR(C(CMD_PARSE)),
@@ -98,6 +107,8 @@ struct args {
     const char *output;
     bool dry_run;
     bool wait;
+    bool no_manifest;
+    unsigned jobs;      /* 0: the default */
     const char *timezone;
     enum sf_encoding encoding;
     int verbosity;      /* -1 quiet, 0 normal, 1 verbose */
@@ -238,8 +249,22 @@ parse_args(int argc, char **argv, struct args *a)
         case OPT_DRY_RUN:
             a->dry_run = true;
             break;
+        case OPT_JOBS: {
+            char *end;
+            errno = 0;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (errno || *end || !*optarg || optarg[0] == '-' || n < 1 || n > 64) {
+                warnx("--jobs must be a number from 1 to 64");
+                return SF_EXIT_USAGE;
+            }
+            a->jobs = (unsigned)n;
+            break;
+        }
         case OPT_WAIT:
             a->wait = true;
+            break;
+        case OPT_NO_MANIFEST:
+            a->no_manifest = true;
             break;
         case OPT_TIMEZONE:
             a->timezone = optarg;
@@ -358,7 +383,7 @@ cmd_parse(const struct args *a)
     struct parse_state st = {0};
     struct sf_ingest_cb cb = {&st, parse_record, parse_problem};
     for (int i = 0; i < a->n_files; i++)
-        ingest_file(reader, &in, AT_FDCWD, a->files[i], a->files[i], &cb);
+        ingest_file(reader, &in, AT_FDCWD, a->files[i], a->files[i], NULL, &cb);
     ingest_reader_free(reader);
     config_free(c);
     if (fflush(stdout) == EOF || ferror(stdout) || st.write_failed) {
@@ -422,7 +447,7 @@ check_file(void *ctx, const struct sf_file *f)
     struct check_state *st = ctx;
     struct sf_ingest_cb cb = {st, check_record, check_problem};
     st->files++;
-    ingest_file(st->reader, f->input, f->dirfd, f->name, f->path, &cb);
+    ingest_file(st->reader, f->input, f->dirfd, f->name, f->path, &f->st, &cb);
     return true;
 }
 
@@ -442,7 +467,7 @@ cmd_check(const struct args *a)
     st.reader = ingest_reader_new(c, &zone, true);
     struct sf_error err = {0};
     int status = SF_EXIT_OK;
-    if (!ingest_walk(c, check_file, &st, &err)) {
+    if (!ingest_walk(c, 1, check_file, &st, &err)) {
         print_problem(&err);
         status = SF_EXIT_FATAL;
         goto out;
@@ -519,6 +544,15 @@ build_feed(void *ctx, const char *slug, const char *title, size_t n_items,
     printf(" (%s)\n", title);
 }
 
+/* Parsing threads: one per CPU online, up to 8 (past that the disk and the
+ * in-order commit are the limit). */
+static unsigned
+default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
+}
+
 static int
 cmd_build(const struct args *a)
 {
@@ -531,6 +565,9 @@ cmd_build(const struct args *a)
         .output_dir = a->output,
         .dry_run = a->dry_run,
         .lock = a->wait ? SF_LOCK_WAIT : SF_LOCK_TRY,
+        .jobs = a->jobs ? a->jobs : default_jobs(),
+        .no_manifest = a->no_manifest,
+        .started = (int64_t)time(NULL),
     };
     struct sf_build_result res;
     struct sf_error err = {0};
@@ -548,6 +585,9 @@ cmd_build(const struct args *a)
             printf("%zu captures, %zu rejected, %zu feeds, %zu %s\n", res.captures,
                    res.rejected, res.feeds, res.changed_feeds,
                    a->dry_run ? "would change" : "changed");
+            if (a->verbosity > 0)
+                printf("%zu files parsed, %zu unchanged since the last run\n", res.parsed,
+                       res.reused);
         }
         status = st == SF_BUILD_PARTIAL ? SF_EXIT_PARTIAL : SF_EXIT_OK;
     }

@@ -338,6 +338,18 @@ output_changed(struct sf_output *o, const char *const **paths)
     return n;
 }
 
+bool
+output_stat(struct sf_output *o, const char *path, int64_t *size, int64_t *mtime_ns)
+{
+    struct stat st;
+    if (o->fd < 0 || fstatat(o->fd, path, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode))
+        return false;
+    *size = (int64_t)st.st_size;
+    *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    return true;
+}
+
 void
 output_close(struct sf_output *o)
 {

@@ -52,5 +52,9 @@ bool output_commit(struct sf_output *o, struct sf_error *err);
  * in staging order; borrowed until output_close(). */
 size_t output_changed(struct sf_output *o, const char *const **paths);
 
+/* Size and mtime (ns) of path in the output directory, not following
+ * links; false when it is missing or not a regular file. */
+bool output_stat(struct sf_output *o, const char *path, int64_t *size, int64_t *mtime_ns);
+
 /* Removes uncommitted temporaries, drops the lock, frees o.  NULL is fine. */
 void output_close(struct sf_output *o);

@@ -105,13 +105,15 @@ record_content_hash(const struct sf_record *r)
 {
     char published[SF_RFC3339_LEN];
     when_format_rfc3339(&r->published, published);
-    uint64_t h = SF_FNV_OFFSET;
+    uint64_t h = 0;
     const char *fields[] = {r->title, r->category, published, r->source,
                             r->via,   r->author,   r->url};
+    /* A field's length goes into the hash with it, so "ab"+"c" != "a"+"bc";
+     * an absent field hashes apart from an empty one. */
     for (size_t i = 0; i < SF_ARRAY_LEN(fields); i++)
-        h = hash_field(h, fields[i]);
+        h = fields[i] ? hash_words(h, fields[i], strlen(fields[i])) : hash_words(h ^ 1, "", 0);
     for (size_t i = 0; i < r->n_body; i++)
-        h = hash_field(h, r->body[i]);
+        h = hash_words(h, r->body[i], strlen(r->body[i]));
     return h;
 }
 

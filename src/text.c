@@ -59,6 +59,101 @@ invalid:
     return false;
 }
 
+/* SWAR: true when some byte of w is below 0x20 or is 0x7F, or has its
+ * high bit set.  The word then needs a byte-by-byte look. */
+static inline bool
+word_needs_look(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    uint64_t below20 = (w - 0x20 * ones) & ~w;
+    uint64_t is7f = ((w ^ (0x7F * ones)) - ones) & ~(w ^ (0x7F * ones));
+    return ((below20 | is7f) & high) || (w & high);
+}
+
+bool
+text_scan(const char *str, size_t n, size_t *bad, bool *dirty)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    bool d = false;
+    size_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!word_needs_look(w)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned c = s[i];
+        if (c < 0x80) {
+            d |= (c < 0x20 && c != '\n') || c == 0x7F;
+            i++;
+            continue;
+        }
+        /* Chinese text is runs of three-byte sequences (U+1000-U+CFFF lead
+         * bytes E1-EC need no range check beyond the continuation bytes):
+         * a tight loop over the run. */
+        if (c - 0xE1u <= 0x0Bu) {
+            size_t j = i;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* Two characters per load: both lead bytes 1110xxxx, all four
+             * continuation bytes 10xxxxxx, then the lead range. */
+            const uint64_t mask = UINT64_C(0xC0C0F0C0C0F0), want = UINT64_C(0x8080E08080E0);
+            while (n - j >= 8) {
+                uint64_t w;
+                memcpy(&w, s + j, 8);
+                if ((w & mask) != want || (w & 0xFF) - 0xE1u > 0x0Bu ||
+                    ((w >> 24) & 0xFF) - 0xE1u > 0x0Bu)
+                    break;
+                j += 6;
+            }
+#endif
+            while (n - j >= 3 && s[j] - 0xE1u <= 0x0Bu &&
+                   ((s[j + 1] ^ 0x80u) | (s[j + 2] ^ 0x80u)) < 0x40u)
+                j += 3;
+            if (j != i) {
+                i = j;
+                continue;
+            }
+        }
+        size_t len;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else
+            goto invalid;
+        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
+            goto invalid;
+        for (size_t k = 2; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                goto invalid;
+        if ((c == 0xC2 && s[i + 1] <= 0x9F) ||
+            (c == 0xEF && s[i + 1] == 0xBF && s[i + 2] >= 0xBE))
+            d = true;   /* C1 control, U+FFFE or U+FFFF */
+        i += len;
+    }
+    *dirty = d;
+    return true;
+invalid:
+    if (bad)
+        *bad = i;
+    *dirty = d;
+    return false;
+}
+
 bool
 text_gb18030_to_utf8(const char *s, size_t n, struct sf_buf *out, size_t *bad)
 {
@@ -93,25 +188,6 @@ text_gb18030_to_utf8(const char *s, size_t n, struct sf_buf *out, size_t *bad)
     iconv_close(cd);
     /* iconv may pass through code points UTF-8 cannot hold; never trust it. */
     return ok && text_utf8_valid(out->data ? out->data : "", out->len, NULL);
-}
-
-bool
-text_is_blank_at(const char *str, size_t n, size_t *len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    if (n >= 1 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r')) {
-        *len = 1;
-        return true;
-    }
-    if (n >= 2 && s[0] == 0xC2 && s[1] == 0xA0) {
-        *len = 2;
-        return true;
-    }
-    if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80) {
-        *len = 3;
-        return true;
-    }
-    return false;
 }
 
 void

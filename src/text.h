@@ -15,6 +15,14 @@
 bool text_utf8_valid(const char *s, size_t n, size_t *bad);
 
 /*
+ * One pass over s[0..n) that both validates UTF-8 (as text_utf8_valid)
+ * and tells whether text_copy_clean(..., lines=true) would change it —
+ * the two checks every capture needs, fused because they dominate parsing
+ * time.  Returns false at the first invalid byte (*bad gets its offset).
+ */
+bool text_scan(const char *s, size_t n, size_t *bad, bool *dirty);
+
+/*
  * Decodes GB18030 (a superset of GBK and GB2312) into UTF-8, appended to
  * out.  Returns false when the input is not GB18030 (*bad, if not NULL, is
  * then the offset of the first undecodable byte) or when out reaches its
@@ -27,8 +35,26 @@ bool text_gb18030_to_utf8(const char *s, size_t n, struct sf_buf *out, size_t *b
 void text_trim(const char **s, size_t *n);
 
 /* True when the UTF-8 character at s (n bytes left) is a blank that
- * text_trim removes; *len gets its length. */
-bool text_is_blank_at(const char *s, size_t n, size_t *len);
+ * text_trim removes; *len gets its length.  Inline: the parser asks this
+ * of nearly every byte of a meta line. */
+static inline bool
+text_is_blank_at(const char *str, size_t n, size_t *len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    if (n >= 1 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r')) {
+        *len = 1;
+        return true;
+    }
+    if (n >= 2 && s[0] == 0xC2 && s[1] == 0xA0) {
+        *len = 2;
+        return true;
+    }
+    if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80) {
+        *len = 3;
+        return true;
+    }
+    return false;
+}
 
 /*
  * Copies valid UTF-8 from src to dst (room for n bytes), dropping the

@@ -220,6 +220,33 @@ hash_fnv1a(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+static inline uint64_t
+mix64(uint64_t x)
+{
+    x ^= x >> 32;
+    x *= UINT64_C(0xD6E8FEB86659FD93);
+    x ^= x >> 32;
+    return x;
+}
+
+uint64_t
+hash_words(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    h ^= (uint64_t)n * UINT64_C(0x9E3779B97F4A7C15);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ mix64(w * UINT64_C(0xBF58476D1CE4E5B9))) * UINT64_C(0x94D049BB133111EB);
+        s += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ mix64(w * UINT64_C(0xBF58476D1CE4E5B9) + n)) * UINT64_C(0x94D049BB133111EB);
+    return mix64(h);
+}
+
 SF_PRINTF(5, 0) static void
 error_vset(struct sf_error *err, const char *path, unsigned line, unsigned col,
            const char *fmt, va_list ap)

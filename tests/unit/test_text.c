@@ -46,6 +46,39 @@ test_utf8(void **state)
     }
 }
 
+/* text_scan agrees with the two checks it fuses, at every length and
+ * alignment (the 8-byte fast path must not skip what the slow one sees). */
+static void
+test_scan(void **state)
+{
+    static const char *const samples[] = {
+        "plain ascii\nwith newlines\n", "教育新闻，全角标点。", "tab\there", "cr\r\nlf",
+        "bell\x07", "del\x7f", "c1\xc2\x85", "nbsp\xc2\xa0ok", "fffe\xef\xbf\xbe",
+        "fffd\xef\xbf\xbd", "😀 emoji", "bad\xff", "\xe6\x95", "\xed\xa0\x80",
+        /* long CJK runs: the two-characters-per-load path */
+        "教育新闻教育新闻教育新闻教育新闻", "教育新闻教育新闻\xe6\x95教育新闻",
+        "教育新闻教育\xe6\x95\x41新闻教育", "教育新闻\xed\xa0\x80教育新闻教育新闻",
+        "教育新闻教育新闻\xef\xbf\xbe教育新闻", "教育新闻，、。教育新闻\x01教育",
+    };
+    char buf[128];
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+        for (size_t pad = 0; pad < 9; pad++) {
+            memset(buf, 'a', pad);
+            size_t n = pad + strlen(samples[i]);
+            memcpy(buf + pad, samples[i], strlen(samples[i]));
+            size_t bad1 = 0, bad2 = 0;
+            bool dirty = false;
+            bool v1 = text_scan(buf, n, &bad1, &dirty);
+            bool v2 = text_utf8_valid(buf, n, &bad2);
+            assert_int_equal(v1, v2);
+            if (!v1)
+                assert_int_equal(bad1, bad2);
+            else
+                assert_int_equal(dirty, text_needs_clean(buf, n, true));
+        }
+    }
+}
+
 static void
 test_gb18030(void **state)
 {
@@ -159,7 +192,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_utf8),           cmocka_unit_test(test_gb18030),
+        cmocka_unit_test(test_utf8),           cmocka_unit_test(test_scan),
+        cmocka_unit_test(test_gb18030),
         cmocka_unit_test(test_trim_and_clean), cmocka_unit_test(test_cut_sentence),
         cmocka_unit_test(test_find),
     };
