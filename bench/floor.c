@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/* floor.c - read every regular file under a tree once: the benchmark's floor */
+
+/*
+ * Whatever snapfeed does with a corpus, it has to walk the tree and read
+ * each capture at least once (on a cold build). This program does only
+ * that - single-threaded, one reused buffer, no parsing - so the benchmark
+ * can report snapfeed's time as a multiple of it.
+ *
+ * usage: floor DIR
+ * prints: files=N bytes=B dirs=D seconds=S
+ */
+
+/* d_type and the DT_* constants are not POSIX; they save a stat per entry,
+ * which is what a careful walker does. (The project may define this too.) */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE 1
+#endif
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FLOOR_BUF_SIZE (256u * 1024u)
+#define FLOOR_PATH_MAX 4096u
+
+struct floor_walk {
+    uint64_t files;
+    uint64_t bytes;
+    uint64_t dirs;
+    unsigned errors;
+    char *buf;                  /* reused for every read() */
+    char path[FLOOR_PATH_MAX];  /* of the directory being read, for messages */
+    size_t path_len;
+};
+
+static void
+report(struct floor_walk *w, const char *name, const char *what, int err)
+{
+    fprintf(stderr, "floor: %.*s/%s: %s: %s\n", (int)w->path_len, w->path, name, what,
+            strerror(err));
+    w->errors++;
+}
+
+/* Reads the file to its end; adds its size. */
+static void
+read_file(struct floor_walk *w, int dirfd, const char *name)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        report(w, name, "cannot open", errno);
+        return;
+    }
+    for (;;) {
+        ssize_t n = read(fd, w->buf, FLOOR_BUF_SIZE);
+        if (n > 0) {
+            w->bytes += (uint64_t)n;
+            continue;
+        }
+        if (n == 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        report(w, name, "read failed", errno);
+        break;
+    }
+    w->files++;
+    close(fd);
+}
+
+/* Appends "/name" to w->path; false if it would not fit. */
+static bool
+path_push(struct floor_walk *w, const char *name, size_t *saved)
+{
+    size_t n = strlen(name);
+    *saved = w->path_len;
+    if (n + 2 > sizeof(w->path) - w->path_len)
+        return false;
+    w->path[w->path_len++] = '/';
+    memcpy(w->path + w->path_len, name, n);
+    w->path_len += n;
+    return true;
+}
+
+/* Walks the directory open as fd (takes ownership of fd). */
+static void
+walk(struct floor_walk *w, int fd)
+{
+    DIR *dir = fdopendir(fd);
+    if (dir == NULL) {
+        report(w, ".", "cannot read directory", errno);
+        close(fd);
+        return;
+    }
+    w->dirs++;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(dir);
+        if (de == NULL) {
+            if (errno != 0)
+                report(w, ".", "cannot read directory", errno);
+            break;
+        }
+        const char *name = de->d_name;
+        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+            continue;
+
+        unsigned char type = de->d_type;
+        if (type == DT_UNKNOWN) {
+            /* Some file systems do not fill d_type. */
+            struct stat st;
+            if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+                report(w, name, "cannot stat", errno);
+                continue;
+            }
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+        }
+        if (type == DT_REG) {
+            read_file(w, dirfd(dir), name);
+        } else if (type == DT_DIR) {
+            int sub = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0) {
+                report(w, name, "cannot open directory", errno);
+                continue;
+            }
+            size_t saved;
+            if (!path_push(w, name, &saved)) {
+                report(w, name, "path too long", ENAMETOOLONG);
+                close(sub);
+                continue;
+            }
+            walk(w, sub);
+            w->path_len = saved;
+        }
+        /* Symbolic links, sockets, devices: not captures. */
+    }
+    closedir(dir);
+}
+
+static double
+now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct floor_walk w = {0};
+    int status = 1;
+
+    if (argc != 2 || argv[1][0] == '-') {
+        fputs("usage: floor DIR\n", argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout
+                                                                                  : stderr);
+        return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+    }
+    size_t root_len = strlen(argv[1]);
+    if (root_len >= sizeof(w.path)) {
+        fprintf(stderr, "floor: %s: path too long\n", argv[1]);
+        return 1;
+    }
+    memcpy(w.path, argv[1], root_len);
+    w.path_len = root_len;
+    w.buf = malloc(FLOOR_BUF_SIZE);
+    if (w.buf == NULL) {
+        fputs("floor: cannot allocate memory\n", stderr);
+        return 1;
+    }
+
+    double start = now_seconds();
+    int fd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "floor: %s: %s\n", argv[1], strerror(errno));
+        goto out;
+    }
+    walk(&w, fd);
+    double elapsed = now_seconds() - start;
+
+    printf("files=%" PRIu64 " bytes=%" PRIu64 " dirs=%" PRIu64 " seconds=%.3f\n", w.files,
+           w.bytes, w.dirs, elapsed);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "floor: <stdout>: %s\n", strerror(errno));
+        goto out;
+    }
+    status = w.errors == 0 ? 0 : 1;
+
+out:
+    free(w.buf);
+    return status;
+}
