@@ -43,6 +43,7 @@ struct result {
     size_t n_rejected;
     struct sf_buf strings;      /* the entries' id, category and path */
     struct stat st;             /* of the file, as walked */
+    bool reused;                /* taken from the manifest */
     uint32_t input;
     uintptr_t path;             /* offset in strings */
     bool ready;
@@ -226,7 +227,7 @@ commit(struct run *r, struct result *res)
     if (r->manifest)
         manifest_add(r->manifest, res->input, res->strings.data + res->path, &res->st,
                      res->entries, res->n_entries, res->problems.v, res->warning,
-                     res->problems.n);
+                     res->problems.n, res->reused);
     for (size_t i = 0; i < res->n_entries; i++) {
         struct sf_entry e = res->entries[i];
         if (!catalog_add(r->catalog, &e)) {
@@ -315,6 +316,7 @@ scan_file(void *ctx, const struct sf_file *f)
     struct sf_manifest_file mf;
     bool hit = r->manifest && manifest_find(r->manifest, job.input, f->path, &f->st, &mf);
     if (hit || !r->n_workers) {
+        res->reused = hit;
         if (hit) {
             reuse(res, &mf);
             r->reused++;
@@ -339,6 +341,7 @@ scan_file(void *ctx, const struct sf_file *f)
         return true;
     }
     job.path = xstrdup(f->path);
+    res->reused = false;
     r->parsed++;
     pthread_mutex_lock(&r->mu);
     r->queue[(r->q_head + r->q_len) % r->window] = job;

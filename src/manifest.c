@@ -473,8 +473,10 @@ manifest_find(struct sf_manifest *m, uint32_t input, const char *path, const str
 void
 manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const struct stat *st,
              const struct sf_entry *entries, size_t n_entries, const struct sf_error *problems,
-             const bool *warning, size_t n_problems)
+             const bool *warning, size_t n_problems, bool reused)
 {
+    if (!reused)
+        m->changed = true;
     size_t start = m->out.len;
     put_u32(&m->out, 0);   /* length, patched below */
     put_u32(&m->out, input);
@@ -518,7 +520,7 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
     uint64_t sum = hash_words(0, m->out.data + start, len - 8);
     put_u64(&m->out, sum);
     m->digest = hash_words(m->digest, &sum, sizeof sum);
-    m->added++;
+    m->added += !reused;
     flush_out(m, false);
 }
 

@@ -57,10 +57,12 @@ struct sf_manifest *manifest_open(const char *state_dir, uint64_t settings, int6
 bool manifest_find(struct sf_manifest *m, uint32_t input, const char *path,
                    const struct stat *st, struct sf_manifest_file *out);
 
-/* Appends a file's record to the new manifest, in walk order. */
+/* Appends a file's record to the new manifest, in walk order; reused
+ * says it came from manifest_find() (anything else changes the manifest). */
 void manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const struct stat *st,
                   const struct sf_entry *entries, size_t n_entries,
-                  const struct sf_error *problems, const bool *warning, size_t n_problems);
+                  const struct sf_error *problems, const bool *warning, size_t n_problems,
+                  bool reused);
 
 /* True when the new manifest differs from the old one (a file was parsed,
  * added or removed, or the old one could not be used). */

@@ -12,59 +12,26 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import feedcheck
 import sfwrap
 
-SRC = os.path.abspath(sys.argv[1])
-CONFIG = os.path.join(SRC, "tests/e2e/fixtures.yaml")
-CAPTURES = os.path.join(SRC, "fixtures/captures")
-GOLDEN = os.path.join(SRC, "tests/golden")
+from e2eutil import config_for, copy_captures, snapshot
+import e2eutil
+
+e2eutil.set_source(sys.argv[1])
+SRC, CAPTURES, GOLDEN = e2eutil.SRC, e2eutil.CAPTURES, e2eutil.GOLDEN
 failures = []
 
 
-def build(out, *extra, config=CONFIG, env=None, wrap=True):
-    return sfwrap.run(["build", "-c", config, "-o", out] + list(extra), env=env, wrap=wrap)
-
-
-def snapshot(root):
-    """path -> (bytes, mtime_ns) of every file under root but the lock."""
-    files = {}
-    for dirpath, dirs, names in os.walk(root):
-        for n in names:
-            if n == ".snapfeed.lock":
-                continue
-            p = os.path.join(dirpath, n)
-            with open(p, "rb") as f:
-                files[os.path.relpath(p, root)] = (f.read(), os.stat(p).st_mtime_ns)
-    return files
-
-
-def copy_captures(dst, names=None, reverse=False):
-    """Copies the fixtures into dst, in sorted or reverse order of
-    creation (so directory order differs between copies)."""
-    os.makedirs(dst, exist_ok=True)
-    names = sorted(names or os.listdir(CAPTURES), reverse=reverse)
-    for n in names:
-        if n.endswith(".txt"):
-            shutil.copy(os.path.join(CAPTURES, n), dst)
-
-
-def config_for(tmp, inputs, extra=""):
-    path = os.path.join(tmp, "feeds.yaml")
-    with open(CONFIG, encoding="utf-8") as f:
-        text = f.read()
-    text = text.replace("  - path: ../../fixtures/captures", "  - path: " + inputs)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text + extra)
-    return path
+def build(out, *extra, config=None, env=None, wrap=True):
+    return e2eutil.build(config or CONFIG_TMP, out, *extra, env=env, wrap=wrap)
 
 
 def fixture_records():
     return feedcheck.parse_records(sorted(glob.glob(os.path.join(CAPTURES, "*.txt"))),
-                                   CONFIG)
+                                   e2eutil.CONFIG)
 
 
 def case_golden(tmp):
@@ -105,9 +72,9 @@ def case_deterministic(tmp):
     a, b = os.path.join(tmp, "a"), os.path.join(tmp, "b")
     copy_captures(os.path.join(a, "in"))
     copy_captures(os.path.join(b, "in"), reverse=True)
-    build(os.path.join(a, "out"), config=config_for(a, "in"),
+    build(os.path.join(a, "out"), config=config_for(a, os.path.join(a, "in")),
           env={"LC_ALL": "C", "TZ": "UTC"}, wrap=False)
-    build(os.path.join(b, "out"), config=config_for(b, "in"),
+    build(os.path.join(b, "out"), config=config_for(b, os.path.join(b, "in")),
           env={"LC_ALL": "fr_FR.UTF-8", "TZ": "Pacific/Chatham"}, wrap=False)
     sa = {k: v[0] for k, v in snapshot(os.path.join(a, "out")).items()}
     sb = {k: v[0] for k, v in snapshot(os.path.join(b, "out")).items()}
@@ -138,7 +105,7 @@ def case_idempotent(tmp):
     category's feeds and all/."""
     inp, out = os.path.join(tmp, "in"), os.path.join(tmp, "out")
     copy_captures(inp)
-    cfg = config_for(tmp, "in")
+    cfg = config_for(tmp, os.path.join(tmp, "in"))
     build(out, config=cfg, wrap=False)
     before = snapshot(out)
     time.sleep(0.01)
@@ -183,9 +150,10 @@ def case_hostile(tmp):
     out = os.path.join(tmp, "site", "out")
     os.makedirs(os.path.join(tmp, "site"))
     build(out, wrap=False)
+    # Only the state directory and the configuration may be outside.
+    allowed = (out, os.path.join(tmp, "state"), CONFIG_TMP, os.path.join(tmp, "site"))
     outside = [p for p in glob.glob(os.path.join(tmp, "**"), recursive=True)
-               if not p.startswith(out) and p != os.path.join(tmp, "site")
-               and os.path.normpath(p) != os.path.normpath(tmp)]
+               if not p.startswith(allowed) and os.path.normpath(p) != os.path.normpath(tmp)]
     if outside:
         failures.append(f"written outside the output directory: {outside}")
     for rel in snapshot(out):
@@ -216,7 +184,7 @@ def case_unwritable(tmp):
     os.chmod(tmp, 0o755)
     inp, out = os.path.join(tmp, "in"), os.path.join(tmp, "out")
     copy_captures(inp)
-    cfg = config_for(tmp, "in")
+    cfg = config_for(tmp, os.path.join(tmp, "in"))
     for dirpath, dirs, names in os.walk(tmp):
         for n in dirs + names:
             os.chmod(os.path.join(dirpath, n), 0o755)
@@ -238,7 +206,7 @@ def case_full_disk(tmp):
     exit 1, a clear message, old feeds intact, no temporaries left."""
     inp, out = os.path.join(tmp, "in"), os.path.join(tmp, "out")
     copy_captures(inp)
-    cfg = config_for(tmp, "in")
+    cfg = config_for(tmp, os.path.join(tmp, "in"))
     build(out, config=cfg, wrap=False)
     with open(os.path.join(inp, "zz-new.txt"), "w", encoding="utf-8") as f:
         f.write(NEW_CAPTURE)
@@ -265,7 +233,8 @@ def case_lock(tmp):
     p = build(out)
     if p.returncode != 1 or "another snapfeed is building here" not in p.stderr:
         failures.append(f"locked: exit {p.returncode}, stderr {p.stderr!r}")
-    proc = subprocess.Popen([sfwrap.SNAPFEED, "build", "-q", "--wait", "-c", CONFIG, "-o", out],
+    proc = subprocess.Popen([sfwrap.SNAPFEED, "build", "-q", "--wait", "-c", CONFIG_TMP, "-o",
+                             out],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(0.5)
     still_waiting = proc.poll() is None
@@ -296,7 +265,7 @@ def case_bad_config(tmp):
     if p.returncode != 1 or "cannot open: No such file or directory" not in p.stderr:
         failures.append(f"missing config: exit {p.returncode}, stderr {p.stderr!r}")
     # A missing input would empty every feed: refused, nothing written.
-    cfg2 = config_for(tmp, "no-such-dir")
+    cfg2 = config_for(tmp, os.path.join(tmp, "no-such-dir"))
     p = build(out, config=cfg2)
     if p.returncode != 1 or "input not found" not in p.stderr or os.path.exists(
             os.path.join(out, "all")):
@@ -308,9 +277,11 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 
 def main():
     names = sys.argv[2:] or list(CASES)
+    global CONFIG_TMP
     for name in names:
         with tempfile.TemporaryDirectory(prefix="sf-build-") as tmp:
             before = len(failures)
+            CONFIG_TMP = config_for(tmp, name="fixtures.yaml")
             CASES[name](tmp)
             print(f"{name}: {'ok' if len(failures) == before else 'FAIL'}")
     for f in failures:

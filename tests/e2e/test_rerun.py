@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+# tests/e2e/test_rerun.py - reruns from cron: the manifest and the output
+# state make them cheap, and must never make them wrong.  Work is shown by
+# counts (files parsed), never by time.
+#
+# Usage: test_rerun.py SRCDIR [CASE...]
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+
+import e2eutil
+from e2eutil import config_for, contents, copy_captures, snapshot
+
+e2eutil.set_source(sys.argv[1])
+failures = []
+
+
+def build(cfg, out, *extra, wrap=True):
+    return e2eutil.build(cfg, out, "-v", *extra, wrap=wrap)
+
+
+def counts(p):
+    """(parsed, unchanged) from a -v build's last line."""
+    m = re.search(r"(\d+) files parsed, (\d+) unchanged since the last run", p.stdout)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def setup(tmp):
+    inp = os.path.join(tmp, "in")
+    copy_captures(inp)
+    return inp, config_for(tmp, inp), os.path.join(tmp, "out")
+
+
+def reference(tmp, inp):
+    """The output of a build that uses no manifest and no state."""
+    ref = os.path.join(tmp, "ref")
+    e2eutil.build(config_for(tmp, inp, name="ref.yaml"), ref, "--no-manifest", wrap=False)
+    return contents(ref)
+
+
+def case_with_and_without_manifest(tmp):
+    """A cold build, a rerun and a build without the manifest give the
+    same bytes; so do one and eight threads."""
+    inp, cfg, out = setup(tmp)
+    build(cfg, out, "-j1", wrap=False)
+    first = contents(out)
+    p = build(cfg, out, "-j8")
+    if contents(out) != first:
+        failures.append("rerun with -j8 changed the output")
+    if counts(p) != (0, 76):
+        failures.append(f"rerun parsed: {counts(p)}")
+    ref = reference(tmp, inp)
+    if ref != first:
+        failures.append("output with and without the manifest differ: " +
+                        str(sorted(k for k in set(ref) | set(first) if ref.get(k) != first.get(k))))
+    out8 = os.path.join(tmp, "out8")
+    e2eutil.build(config_for(tmp, inp, name="j8.yaml"), out8, "-j8", "--no-manifest", wrap=False)
+    if contents(out8) != first:
+        failures.append("-j1 and -j8 differ")
+
+
+NEW = """新学期校园开放日活动举行
+类别:教育\u00a0发布时间:2025-01-06 09:00:00\u00a0来源:测试晚报
+
+1月6日,多所学校举行校园开放日。
+
+快照生成时间:2025-01-06 12:00:00
+"""
+
+
+def case_bounded_work(tmp):
+    """A rerun parses only what is new or changed."""
+    inp, cfg, out = setup(tmp)
+    p = build(cfg, out, wrap=False)
+    if counts(p) != (76, 0):
+        failures.append(f"cold build parsed {counts(p)}")
+    p = build(cfg, out)
+    if counts(p) != (0, 76) or "76 captures, 11 rejected, 15 feeds, 0 changed" not in p.stdout:
+        failures.append(f"no-change rerun: {counts(p)} {p.stdout[-200:]!r}")
+    # the rejected captures are still reported, from the manifest
+    if p.stderr.count("snapfeed: ") < 11 or "bad-empty.txt: empty file" not in p.stderr:
+        failures.append(f"rerun lost the rejections: {p.stderr[:300]!r}")
+    e2eutil.write_old(os.path.join(inp, "zz-new.txt"), NEW)
+    p = build(cfg, out)
+    if counts(p) != (1, 76):
+        failures.append(f"one new file: {counts(p)}")
+    e2eutil.write_old(os.path.join(inp, "crlf.txt"), "\n", "a")
+    p = build(cfg, out)
+    if counts(p) != (1, 76):
+        failures.append(f"one changed file: {counts(p)}")
+    os.remove(os.path.join(inp, "zz-new.txt"))
+    p = build(cfg, out)
+    if counts(p) != (0, 76) or "education/: 8 items" not in p.stdout:
+        failures.append(f"one removed file: {counts(p)} {p.stdout[:300]!r}")
+    if contents(out) != reference(tmp, inp):
+        failures.append("after add, change and remove, the output differs from a fresh build")
+
+
+def case_racy(tmp):
+    """A file whose mtime is not safely before the last run is parsed
+    again, whatever its stat says."""
+    inp, cfg, out = setup(tmp)
+    future = time.time() + 3600
+    os.utime(os.path.join(inp, "crlf.txt"), (future, future))
+    build(cfg, out, wrap=False)
+    for _ in range(2):
+        p = build(cfg, out)
+        if counts(p) != (1, 75):
+            failures.append(f"racy file: {counts(p)}")
+
+
+def case_damaged_manifest(tmp):
+    """A manifest that is damaged, truncated or foreign is detected: the
+    output is what a fresh build gives, and the manifest is rebuilt."""
+    inp, cfg, out = setup(tmp)
+    build(cfg, out, wrap=False)
+    ref = reference(tmp, inp)
+    manifest = os.path.join(tmp, "state", "manifest")
+    size = os.path.getsize(manifest)
+
+    def damage(how):
+        with open(manifest, "r+b") as f:
+            if how == "flip":
+                f.seek(size // 2)
+                b = f.read(16)
+                f.seek(size // 2)
+                f.write(bytes(x ^ 0x5A for x in b))
+            elif how == "truncate":
+                f.truncate(size * 2 // 3)
+            elif how == "header":
+                f.write(b"NOTAMANIFEST")
+            elif how == "garbage":
+                f.seek(0)
+                f.write(os.urandom(size))
+
+    for how in ("flip", "truncate", "header", "garbage"):
+        damage(how)
+        # also change a capture, so the run cannot stop early on old state
+        e2eutil.write_old(os.path.join(inp, "crlf.txt"), "\n", "a")
+        p = build(cfg, out)
+        c = counts(p)
+        if p.returncode != 3 or not c or c[0] == 0:
+            failures.append(f"{how}: exit {p.returncode}, counts {c}")
+        if how in ("header", "garbage") and "reading every capture again" not in p.stderr:
+            failures.append(f"{how}: no word of the unusable manifest: {p.stderr[-300:]!r}")
+        got = contents(out)
+        ref = reference(tmp, inp)
+        if got != ref:
+            failures.append(f"{how}: output differs from a fresh build")
+        p = build(cfg, out)
+        if counts(p) != (0, 76):
+            failures.append(f"{how}: the manifest was not rebuilt: {counts(p)}")
+
+
+def case_damaged_state(tmp):
+    """A damaged output state only costs a full render: no file changes."""
+    inp, cfg, out = setup(tmp)
+    build(cfg, out, wrap=False)
+    before = snapshot(out)
+    with open(os.path.join(tmp, "state", "outputs"), "r+b") as f:
+        f.seek(40)
+        f.write(b"\x00garbage\x00")
+    p = build(cfg, out)
+    if p.returncode != 3 or snapshot(out) != before or "15 feeds, 0 changed" not in p.stdout:
+        failures.append(f"damaged state: exit {p.returncode}, {p.stdout[-200:]!r}")
+
+
+def case_repair(tmp):
+    """Files damaged or removed behind snapfeed's back are written again on
+    the next run, even though no capture changed."""
+    inp, cfg, out = setup(tmp)
+    build(cfg, out, wrap=False)
+    good = contents(out)
+    os.remove(os.path.join(out, "all", "rss.xml"))
+    with open(os.path.join(out, "education", "atom.xml"), "ab") as f:
+        f.write(b"<!-- tampered -->")
+    shutil.rmtree(os.path.join(out, "tech"))
+    p = build(cfg, out)
+    if contents(out) != good:
+        failures.append("damaged output was not repaired")
+    if counts(p) != (0, 76) or "15 feeds, 3 changed" not in p.stdout:
+        failures.append(f"repair run: {counts(p)} {p.stdout[-200:]!r}")
+
+
+def case_settings_change(tmp):
+    """Changing how feeds look re-renders them without parsing anything;
+    changing how captures are read parses them again."""
+    inp, cfg, out = setup(tmp)
+    build(cfg, out, wrap=False)
+    with open(cfg, encoding="utf-8") as f:
+        text = f.read()
+    with open(cfg, "w", encoding="utf-8") as f:
+        f.write(text.replace("title: 快照新闻", "title: 快照新闻二"))
+    p = build(cfg, out)
+    if counts(p) != (0, 76) or "all/: 50 items, changed" not in p.stdout:
+        failures.append(f"title change: {counts(p)} {p.stdout[:200]!r}")
+    with open(cfg, "w", encoding="utf-8") as f:
+        f.write(text.replace("timezone: Asia/Shanghai", "timezone: Asia/Tokyo"))
+    p = build(cfg, out)
+    if counts(p) != (76, 0):
+        failures.append(f"timezone change: {counts(p)}")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    for name in sys.argv[2:] or list(CASES):
+        with tempfile.TemporaryDirectory(prefix="sf-rerun-") as tmp:
+            before = len(failures)
+            CASES[name](tmp)
+            print(f"{name}: {'ok' if len(failures) == before else 'FAIL'}")
+    for f in failures:
+        print("FAIL " + f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* test_manifest.c - walk order, round trip, damage */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "manifest.h"
+
+/* The order the walk visits paths in: component by component. */
+static void
+test_walk_order(void **state)
+{
+    static const struct {
+        uint32_t ia;
+        const char *a;
+        uint32_t ib;
+        const char *b;
+        int want;   /* sign */
+    } cases[] = {
+        {0, "d/a/x.txt", 0, "d/a-b.txt", -1},   /* '/' before '-' */
+        {0, "d/a.txt", 0, "d/a/x.txt", 1},      /* "a.txt" after dir "a" */
+        {0, "d/a", 0, "d/a/x", -1},
+        {0, "d/b.txt", 0, "d/b.txt", 0},
+        {0, "d/2024/01/02/1.txt", 0, "d/2024/01/10/1.txt", -1},
+        {1, "a", 0, "z", 1},                    /* inputs in order first */
+        {0, "d/\xe6\x95\x99.txt", 0, "d/z.txt", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int c = manifest_walk_cmp(cases[i].ia, cases[i].a, cases[i].ib, cases[i].b);
+        int sign = (c > 0) - (c < 0);
+        if (sign != cases[i].want)
+            fail_msg("case %zu: %d", i, c);
+        int back = manifest_walk_cmp(cases[i].ib, cases[i].b, cases[i].ia, cases[i].a);
+        assert_int_equal((back > 0) - (back < 0), -sign);
+    }
+}
+
+static char dir[] = "/tmp/sf-test-manifest-XXXXXX";
+
+static struct stat
+fake_stat(off_t size, time_t mtime, ino_t ino)
+{
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    st.st_size = size;
+    st.st_mtim.tv_sec = mtime;
+    st.st_mtim.tv_nsec = 123;
+    st.st_ino = ino;
+    st.st_dev = 7;
+    return st;
+}
+
+static void
+write_manifest(int64_t started)
+{
+    struct sf_error err = {0};
+    struct sf_manifest *m = manifest_open(dir, 42, started, NULL, &err);
+    assert_non_null(m);
+    for (int i = 0; i < 100; i++) {
+        char path[64], id[64];
+        snprintf(path, sizeof path, "in/%03d.txt", i);
+        snprintf(id, sizeof id, "tag:example.org,2024-01-01:%016x", i);
+        struct sf_entry e = {
+            .idhash = (uint64_t)i * 7919,
+            .content = (uint64_t)i * 104729,
+            .published = {1700000000 + i, 28800, true},
+            .captured_at = {1700003600 + i, 28800, i % 2 == 0},
+            .id = id,
+            .category = i % 3 ? "教育" : "科技",
+        };
+        struct sf_error prob = {.path = path, .line = 3, .msg = (char *)"warning: something"};
+        bool warn = true;
+        struct stat st = fake_stat(1000 + i, 1600000000, (ino_t)i + 1);
+        manifest_add(m, 0, path, &st, &e, 1, &prob, &warn, i % 10 == 0, false);
+    }
+    assert_true(manifest_changed(m));
+    assert_true(manifest_commit(m, &err));
+    manifest_free(m);
+}
+
+static void
+test_round_trip(void **state)
+{
+    assert_non_null(mkdtemp(dir));
+    write_manifest(1700000000);
+    struct sf_error err = {0};
+    struct sf_manifest *m = manifest_open(dir, 42, 1700000100, NULL, &err);
+    assert_non_null(m);
+    size_t hits = 0;
+    for (int i = 0; i < 100; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "in/%03d.txt", i);
+        /* every third file changed size: a miss */
+        struct stat st = fake_stat(1000 + i + (i % 3 == 1), 1600000000, (ino_t)i + 1);
+        struct sf_manifest_file mf;
+        bool hit = manifest_find(m, 0, path, &st, &mf);
+        assert_int_equal(hit, i % 3 != 1);
+        if (hit) {
+            hits++;
+            assert_int_equal(mf.n_entries, 1);
+            assert_int_equal(mf.entries[0].idhash, (uint64_t)i * 7919);
+            assert_int_equal(mf.entries[0].published.t, 1700000000 + i);
+            assert_int_equal(mf.entries[0].captured_at.set, i % 2 == 0);
+            assert_string_equal(mf.entries[0].category, i % 3 ? "教育" : "科技");
+            assert_string_equal(mf.entries[0].path, path);
+            assert_int_equal(mf.n_problems, i % 10 == 0);
+            if (mf.n_problems)
+                assert_string_equal(mf.problems[0].msg, "warning: something");
+        }
+    }
+    assert_int_equal(hits, 67);
+    manifest_free(m);
+    /* other settings: nothing is used, and *note says why */
+    char *note = NULL;
+    m = manifest_open(dir, 43, 1700000100, &note, &err);
+    assert_non_null(note);
+    struct stat st = fake_stat(1000, 1600000000, 1);
+    struct sf_manifest_file mf;
+    assert_false(manifest_find(m, 0, "in/000.txt", &st, &mf));
+    free(note);
+    manifest_free(m);
+}
+
+/* A damaged record ends the use of the old manifest there: earlier
+ * records still hit, later ones are parsed again. */
+static void
+test_damage(void **state)
+{
+    write_manifest(1700000000);
+    char path[512];
+    snprintf(path, sizeof path, "%s/manifest", dir);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, size / 2, SEEK_SET);
+    fputc(0x42 ^ fgetc(f), f);
+    fclose(f);
+    struct sf_error err = {0};
+    struct sf_manifest *m = manifest_open(dir, 42, 1700000100, NULL, &err);
+    size_t hits = 0;
+    bool missed = false;
+    for (int i = 0; i < 100; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "in/%03d.txt", i);
+        struct stat st = fake_stat(1000 + i, 1600000000, (ino_t)i + 1);
+        struct sf_manifest_file mf;
+        bool hit = manifest_find(m, 0, p, &st, &mf);
+        if (!hit)
+            missed = true;
+        else
+            assert_false(missed);   /* never a hit after the damage */
+        hits += hit;
+    }
+    assert_true(hits > 10 && hits < 90);
+    manifest_free(m);
+}
+
+/* Files modified within a second of the last run's start are not trusted. */
+static void
+test_racy(void **state)
+{
+    write_manifest(1600000000);   /* the run started as the files were written */
+    struct sf_error err = {0};
+    struct sf_manifest *m = manifest_open(dir, 42, 1700000000, NULL, &err);
+    struct stat st = fake_stat(1000, 1600000000, 1);
+    struct sf_manifest_file mf;
+    assert_false(manifest_find(m, 0, "in/000.txt", &st, &mf));
+    manifest_free(m);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_walk_order), cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_damage), cmocka_unit_test(test_racy),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
