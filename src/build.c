@@ -212,7 +212,11 @@ push(const struct sf_config *c, const char *const *paths, size_t n_paths,
     websub_queue_init(&queued);
     websub_queue_init(&q);
     websub_queue_init(&left);
-    struct sf_websub_state *st = websub_state_open(c->output.state_dir, &queued, &problems, err);
+    struct sf_websub_opts opts = {c->websub.timeout, c->websub.retries};
+    /* Another run holds the queue for at most its own send. */
+    long wait_ms = websub_budget_ms(&opts) + 10000;
+    struct sf_websub_state *st =
+        websub_state_open(c->output.state_dir, wait_ms, &queued, &problems, err);
     for (size_t i = 0; i < problems.n; i++)
         push_warning(report, res, &problems.v[i]);
 
@@ -243,7 +247,6 @@ push(const struct sf_config *c, const char *const *paths, size_t n_paths,
         free(topic);
     }
 
-    struct sf_websub_opts opts = {c->websub.timeout, c->websub.retries};
     results = websub_send(&opts, &q);
     for (size_t i = 0; i < q.n; i++) {
         if (results[i])

@@ -41,6 +41,14 @@ enum {
     GRACE_MS = 2000,        /* past the budget, stop waiting for libcurl at all */
 };
 
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- the queue --------------------------------------------------------- */
 
 void
@@ -277,8 +285,8 @@ out:
 }
 
 struct sf_websub_state *
-websub_state_open(const char *dir, struct sf_websub_queue *q, struct sf_errors *problems,
-                  struct sf_error *err)
+websub_state_open(const char *dir, long wait_ms, struct sf_websub_queue *q,
+                  struct sf_errors *problems, struct sf_error *err)
 {
     struct sf_websub_state *s = xcalloc(1, sizeof *s);
     s->dir = xstrdup(dir);
@@ -297,12 +305,22 @@ websub_state_open(const char *dir, struct sf_websub_queue *q, struct sf_errors *
         error_set(err, dir, 0, 0, "cannot create %s: %s", LOCK_NAME, strerror(errno));
         goto fail;
     }
-    /* Waiting is safe: whoever holds it is bounded by websub_budget_ms(). */
-    while (flock(s->lock_fd, LOCK_EX) != 0) {
+    /* Whoever holds it is bounded by websub_budget_ms(), so waiting about
+     * that long is enough; a holder stuck past it must not hang us too. */
+    int64_t give_up = now_ms() + wait_ms;
+    while (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EINTR)
             continue;
-        error_set(err, dir, 0, 0, "cannot lock %s: %s", LOCK_NAME, strerror(errno));
-        goto fail;
+        if (errno != EWOULDBLOCK) {
+            error_set(err, dir, 0, 0, "cannot lock %s: %s", LOCK_NAME, strerror(errno));
+            goto fail;
+        }
+        if (now_ms() >= give_up) {
+            error_set(err, dir, 0, 0, "busy: another snapfeed has held %s for over %ld s",
+                      LOCK_NAME, (wait_ms + 999) / 1000);
+            goto fail;
+        }
+        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
     }
     if (!read_queue(s, err))
         goto fail;
@@ -449,14 +467,6 @@ struct sender {
     struct sf_buf body;
 };
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Heap order: earlier ready_at first, then queue order, so first tries
  * go out in the order the notifications were queued. */
 static bool
@@ -506,7 +516,8 @@ discard(char *data, size_t size, size_t n, void *ctx)
     return size * n;   /* a hub's answer says nothing its status does not */
 }
 
-/* Sets the outcome of job j, once. */
+/* Replaces the outcome of job j: each attempt's failure overwrites the
+ * last, so a notification that fails for good reports its latest cause. */
 static void
 settle(struct job *j, char *error)
 {
@@ -707,8 +718,7 @@ websub_send(const struct sf_websub_opts *o, const struct sf_websub_queue *q)
     curl_multi_setopt(s.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)MAX_RUNNING);
     curl_multi_setopt(s.multi, CURLMOPT_MAXCONNECTS, (long)MAX_RUNNING);
 
-    int64_t t0 = now_ms();
-    s.deadline = t0 + websub_budget_ms(o) + SLACK_MS;
+    s.deadline = now_ms() + websub_budget_ms(o) + SLACK_MS;
     for (size_t i = 0; i < q->n; i++)
         heap_push(&s, &s.hubs[s.jobs[i].hub], i);
 

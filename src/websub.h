@@ -71,12 +71,13 @@ bool websub_form_body(const char *topic, struct sf_buf *out);
 struct sf_websub_state;
 
 /*
- * Creates DIR when missing, waits for its lock and appends the queued
- * notifications to q (lines it cannot read go to problems, as warnings).
- * Returns a new state (free with websub_state_close()) or NULL with err
- * set; then q is unchanged.
+ * Creates DIR when missing, waits up to wait_ms for its lock and appends
+ * the queued notifications to q (lines it cannot read go to problems, as
+ * warnings).  Returns a new state (free with websub_state_close()) or
+ * NULL with err set; then q is unchanged.
  */
-struct sf_websub_state *websub_state_open(const char *dir, struct sf_websub_queue *q,
+struct sf_websub_state *websub_state_open(const char *dir, long wait_ms,
+                                          struct sf_websub_queue *q,
                                           struct sf_errors *problems, struct sf_error *err);
 
 /* Replaces the queue on disk with q (removing the file when q is empty).

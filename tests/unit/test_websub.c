@@ -175,7 +175,7 @@ test_state_file(void **state)
     websub_queue_init(&q);
 
     /* Missing directory and file: created, empty queue, nothing written. */
-    struct sf_websub_state *s = websub_state_open(dir, &q, &problems, &err);
+    struct sf_websub_state *s = websub_state_open(dir, 1000, &q, &problems, &err);
     assert_non_null(s);
     assert_int_equal(q.n, 0);
     assert_true(websub_state_save(s, &q, &err));
@@ -194,8 +194,15 @@ test_state_file(void **state)
 
     /* Read back; saving the same queue leaves the file alone. */
     websub_queue_clear(&q);
-    s = websub_state_open(dir, &q, &problems, &err);
+    s = websub_state_open(dir, 1000, &q, &problems, &err);
     assert_non_null(s);
+    /* While s holds the lock, another open waits, then gives up. */
+    struct sf_websub_queue q2;
+    websub_queue_init(&q2);
+    assert_null(websub_state_open(dir, 100, &q2, &problems, &err));
+    assert_non_null(strstr(err.msg, "busy: another snapfeed has held websub.lock"));
+    assert_int_equal(q2.n, 0);
+    websub_queue_finish(&q2);
     assert_int_equal(q.n, 2);
     assert_string_equal(q.v[1].topic, T2);
     assert_true(websub_state_save(s, &q, &err));
@@ -212,7 +219,7 @@ test_state_file(void **state)
 
     /* A queue that is not a regular file is an error, not an empty queue. */
     assert_int_equal(mkdir(file, 0755), 0);
-    s = websub_state_open(dir, &q, &problems, &err);
+    s = websub_state_open(dir, 1000, &q, &problems, &err);
     assert_null(s);
     assert_non_null(strstr(err.msg, "not a regular file"));
     rmdir(file);
