@@ -15,6 +15,7 @@
 #include "render.h"
 #include "sf_version.h"
 #include "state.h"
+#include "websub.h"
 #include "when.h"
 
 /*
@@ -469,6 +470,154 @@ shown_slot(const struct shown *s, const struct sf_entry *e)
     return i;
 }
 
+/* ---- WebSub ----------------------------------------------------------- */
+
+/* The topic of output path "SLUG/FILE" when FILE is a feed format written
+ * (a new string, free with free()); NULL for anything else (feeds.opml). */
+static char *
+topic_of(const struct sf_config *c, const char *path)
+{
+    const char *slash = strchr(path, '/');
+    if (!slash)
+        return NULL;
+    for (size_t k = 0; k < SF_FEED_COUNT; k++)
+        if (c->output.formats[k] && strcmp(slash + 1, render_formats[k].file) == 0) {
+            char *slug = xstrndup(path, (size_t)(slash - path));
+            /* the very function the renderers made the self links with */
+            char *topic = render_url(c, slug, render_formats[k].file);
+            free(slug);
+            return topic;
+        }
+    return NULL;
+}
+
+static bool
+hub_configured(const struct sf_config *c, const char *hub)
+{
+    for (size_t i = 0; i < c->websub.n_hubs; i++)
+        if (strcmp(c->websub.hubs[i], hub) == 0)
+            return true;
+    return false;
+}
+
+static void
+push_warning(const struct sf_build_report *report, struct sf_build_result *res,
+             const struct sf_error *e)
+{
+    res->warnings++;
+    if (report && report->problem)
+        report->problem(report->ctx, e, true);
+}
+
+/*
+ * Tells every hub of the topics among paths (output paths; those that are
+ * no feed are skipped), together with what the queue held, and leaves in
+ * the queue what still fails.  The queue's lock is held throughout, so a
+ * run beside this one neither sends the same queue nor loses its own.
+ * Returns false with err set when the queue cannot be read or written;
+ * the notifications are sent all the same.
+ */
+static bool
+push(const struct sf_config *c, const char *const *paths, size_t n_paths,
+     const struct sf_build_report *report, struct sf_build_result *res, struct sf_error *err)
+{
+    if (!c->websub.n_hubs)
+        return true;
+    struct sf_websub_queue queued, q, left;
+    struct sf_errors problems = {0};
+    char **results = NULL;
+    websub_queue_init(&queued);
+    websub_queue_init(&q);
+    websub_queue_init(&left);
+    struct sf_websub_opts opts = {c->websub.timeout, c->websub.retries};
+    /* Another run holds the queue for at most its own send. */
+    long wait_ms = websub_budget_ms(&opts) + 10000;
+    struct sf_websub_state *st =
+        websub_state_open(c->output.state_dir, wait_ms, &queued, &problems, err);
+    for (size_t i = 0; i < problems.n; i++)
+        push_warning(report, res, &problems.v[i]);
+
+    /* A hub taken out of feeds.yaml is not pinged again from the queue. */
+    for (size_t i = 0; i < queued.n; i++) {
+        const struct sf_notice *n = &queued.v[i];
+        if (hub_configured(c, n->hub)) {
+            websub_queue_add(&q, n->hub, n->topic);
+            continue;
+        }
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(queued.v[k].hub, n->hub) == 0;
+        if (!seen) {
+            struct sf_error w = {0};
+            error_set(&w, c->output.state_dir, 0, 0,
+                      "warning: %s is no longer in websub.hubs; its queued notifications "
+                      "are dropped",
+                      n->hub);
+            push_warning(report, res, &w);
+            error_finish(&w);
+        }
+    }
+    for (size_t i = 0; i < n_paths; i++) {
+        char *topic = topic_of(c, paths[i]);
+        for (size_t h = 0; topic && h < c->websub.n_hubs; h++)
+            websub_queue_add(&q, c->websub.hubs[h], topic);
+        free(topic);
+    }
+
+    results = websub_send(&opts, &q);
+    for (size_t i = 0; i < q.n; i++) {
+        if (results[i])
+            websub_queue_add(&left, q.v[i].hub, q.v[i].topic);
+        else {
+            res->notified++;
+            if (report && report->notified)
+                report->notified(report->ctx, q.v[i].hub, q.v[i].topic);
+        }
+    }
+    bool saved = st && websub_state_save(st, &left, err);
+    res->queued = saved ? left.n : 0;
+    for (size_t i = 0; i < q.n; i++)
+        if (results[i])
+            errors_add(&res->push_failed, q.v[i].hub, 0, 0, "%s: %s (%s)", q.v[i].topic,
+                       results[i], saved ? "queued for the next run" : "could not be queued");
+    websub_results_free(results, q.n);
+    websub_state_close(st);
+    errors_finish(&problems);
+    websub_queue_finish(&queued);
+    websub_queue_finish(&q);
+    websub_queue_finish(&left);
+    return saved;
+}
+
+enum sf_build_status
+build_ping(const struct sf_config *c, const struct sf_ping_opts *opts,
+           const struct sf_build_report *report, struct sf_build_result *res,
+           struct sf_error *err)
+{
+    *res = (struct sf_build_result){0};
+    if (!c->websub.n_hubs) {
+        error_set(err, c->path, 0, 0, "no hub to notify: websub.hubs is empty");
+        return SF_BUILD_FAILED;
+    }
+    char **paths = NULL;
+    size_t n = 0;
+    if (opts->all) {
+        const char *names[SF_FEED_COUNT];
+        size_t n_names = 0;
+        for (size_t k = 0; k < SF_FEED_COUNT; k++)
+            if (c->output.formats[k])
+                names[n_names++] = render_formats[k].file;
+        if (!output_list_feeds(opts->output_dir ? opts->output_dir : c->output.dir, names,
+                               n_names, &paths, &n, err))
+            return SF_BUILD_FAILED;
+    }
+    bool ok = push(c, (const char *const *)paths, n, report, res, err);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    return !ok ? SF_BUILD_FAILED : res->push_failed.n ? SF_BUILD_PARTIAL : SF_BUILD_OK;
+}
+
 /* ---- rendering -------------------------------------------------------- */
 
 static bool
@@ -807,7 +956,7 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
     const struct sf_state_file *files;
     size_t n_files = state_files(old, &files);
     if (run_key && state_run_key(old) == run_key && n_files && files_intact(out, files, n_files)) {
-        res->unchanged = true;
+        res->unchanged = true;   /* nothing to write; only the queue is sent */
         for (size_t i = 0; i < state_units(old); i++) {
             const char *name, *title;
             size_t n_items;
@@ -818,12 +967,12 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
             if (report && report->feed)
                 report->feed(report->ctx, name, title, n_items, NULL, 0);
         }
-    } else {
+    }
+    bool wrote = true;
+    if (!res->unchanged) {
         next = state_new(run_key);
-        if (!write_feeds(&r, out, old, next, settings, err))
-            goto out;
-        if (r.manifest && !state_save(next, c->output.state_dir, err))
-            goto out;
+        wrote = write_feeds(&r, out, old, next, settings, err) &&
+                (!r.manifest || state_save(next, c->output.state_dir, err));
     }
 
     const char *const *paths;
@@ -831,7 +980,22 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
     res->changed = xcalloc(res->n_changed ? res->n_changed : 1, sizeof *res->changed);
     for (size_t i = 0; i < res->n_changed; i++)
         res->changed[i] = xstrdup(paths[i]);
-    status = res->rejected ? SF_BUILD_PARTIAL : SF_BUILD_OK;
+    /* Only now, with every changed file renamed into place: a hub fetches
+     * the topic the moment it hears of it.  Files renamed before a failure
+     * are announced too: the next run would find them unchanged. */
+    if (!opts->dry_run && !opts->no_push) {
+        struct sf_error perr = {0};
+        bool pushed = push(c, (const char *const *)res->changed, res->n_changed, report, res,
+                           wrote ? err : &perr);
+        if (!wrote && !pushed && report && report->problem)
+            report->problem(report->ctx, &perr, false);
+        error_finish(&perr);
+        if (!pushed && wrote)
+            goto out;
+    }
+    if (!wrote)
+        goto out;
+    status = res->rejected || res->push_failed.n ? SF_BUILD_PARTIAL : SF_BUILD_OK;
 out:
     state_free(old);
     state_free(next);
@@ -850,4 +1014,5 @@ build_result_finish(struct sf_build_result *res)
     free(res->changed);
     res->changed = NULL;
     res->n_changed = 0;
+    errors_finish(&res->push_failed);
 }

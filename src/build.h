@@ -11,7 +11,8 @@
 
 struct sf_build_opts {
     const char *output_dir;     /* overrides output.dir when not NULL */
-    bool dry_run;               /* compare and report, write nothing */
+    bool dry_run;               /* compare and report, write nothing, notify no hub */
+    bool no_push;               /* write the feeds, but notify no hub and queue nothing */
     enum sf_output_lock lock;
     unsigned jobs;              /* parsing threads; 0 or 1: parse on the calling thread */
     bool no_manifest;           /* parse every capture; neither read nor write the manifest */
@@ -26,6 +27,8 @@ struct sf_build_report {
     /* one written feed: its slug, title, item count and the files that changed */
     void (*feed)(void *ctx, const char *slug, const char *title, size_t n_items,
                  const char *const *changed, size_t n_changed);
+    /* a WebSub hub accepted the news that topic changed */
+    void (*notified)(void *ctx, const char *hub, const char *topic);
 };
 
 struct sf_build_result {
@@ -39,11 +42,16 @@ struct sf_build_result {
     size_t changed_feeds;   /* feeds with at least one changed file */
     char **changed;         /* paths (relative to the output) that changed */
     size_t n_changed;
+    size_t notified;        /* WebSub notifications a hub accepted */
+    size_t queued;          /* notifications left in the queue for the next run */
+    /* one per notification still failing after its retries: path is the
+     * hub, msg "TOPIC: why (queued for the next run)" */
+    struct sf_errors push_failed;
 };
 
 enum sf_build_status {
     SF_BUILD_OK,
-    SF_BUILD_PARTIAL,       /* written, but some input was rejected */
+    SF_BUILD_PARTIAL,       /* written, but some input was rejected or a hub failed */
     SF_BUILD_FAILED,        /* nothing was written, or writing failed: err says why */
     SF_BUILD_BUSY,          /* another run holds the lock */
     SF_BUILD_STATUS_COUNT
@@ -53,10 +61,29 @@ enum sf_build_status {
  * Runs one build of configuration c.  Fills res (free with
  * build_result_finish()); on SF_BUILD_FAILED and SF_BUILD_BUSY err says
  * why.  Files already in place are either left as they were or replaced
- * whole, whatever happens.
+ * whole, whatever happens.  Once every changed file is in place, each
+ * WebSub hub is told of each changed feed, with what the queue held
+ * (unless dry_run or no_push); what still fails is queued again and
+ * listed in res->push_failed (the status is then SF_BUILD_PARTIAL).
  */
 enum sf_build_status build_run(const struct sf_config *c, const struct sf_build_opts *opts,
                                const struct sf_build_report *report,
                                struct sf_build_result *res, struct sf_error *err);
+
+struct sf_ping_opts {
+    const char *output_dir;     /* where the feeds are; NULL: output.dir */
+    bool all;                   /* notify every feed in place, not only the queue */
+};
+
+/*
+ * Sends the queued WebSub notifications (with all, also one per hub for
+ * every feed file in the output directory) and queues again what still
+ * fails.  Fills res like build_run() (notified, queued, push_failed);
+ * SF_BUILD_PARTIAL when a notification failed, SF_BUILD_FAILED with err
+ * set when there are no hubs or the queue cannot be read or written.
+ */
+enum sf_build_status build_ping(const struct sf_config *c, const struct sf_ping_opts *opts,
+                                const struct sf_build_report *report,
+                                struct sf_build_result *res, struct sf_error *err);
 
 void build_result_finish(struct sf_build_result *res);

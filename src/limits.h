@@ -21,3 +21,4 @@
 #define SF_MAX_CAPTURES 10000000          /* captures per run */
 #define SF_MAX_FEEDS 10000                /* categories per run */
 #define SF_MAX_ITEMS 10000                /* output.max_items */
+#define SF_MAX_QUEUE_SIZE (64u << 20)     /* bytes of the WebSub queue file */

@@ -48,7 +48,7 @@ static const char *const cmd_help[CMD_COUNT] = {
     [CMD_BUILD] = "read the captures and write every feed that changed",
     [CMD_PARSE] = "print each capture as one JSON record per line",
     [CMD_CHECK] = "check feeds.yaml and every input; write nothing",
-    [CMD_PING] = "send queued WebSub notifications",
+    [CMD_PING] = "send the queued WebSub notifications again (--all: every feed)",
 };
 
 #define FOR(...) ((unsigned)(__VA_ARGS__))
@@ -64,6 +64,8 @@ enum opt_id {
     OPT_TIMEZONE = 256,
     OPT_ENCODING,
     OPT_DRY_RUN,
+    OPT_NO_PUSH,
+    OPT_ALL,
     OPT_WAIT,
     OPT_NO_MANIFEST,
     OPT_VERSION,
@@ -81,22 +83,30 @@ static const struct option_spec {
     unsigned cmds;      /* the commands it applies to; 0: all */
     const char *help;
 } options[] = {
-    {"config", OPT_CONFIG, "FILE", FOR(C(CMD_BUILD) | C(CMD_PARSE) | C(CMD_CHECK)),
+    {"config", OPT_CONFIG, "FILE",
+     FOR(C(CMD_BUILD) | C(CMD_PARSE) | C(CMD_CHECK) | C(CMD_PING)),
      "read FILE instead of ./feeds.yaml"},
-    {"output", OPT_OUTPUT, "DIR", FOR(C(CMD_BUILD)), "write the feeds to DIR, not output.dir"},
+    {"output", OPT_OUTPUT, "DIR", FOR(C(CMD_BUILD) | C(CMD_PING)),
+     "the feeds' directory is DIR, not output.dir"},
     {"dry-run", OPT_DRY_RUN, NULL, FOR(C(CMD_BUILD)), "say what would change; write nothing"},
     {"jobs", OPT_JOBS, "N", FOR(C(CMD_BUILD)),
      "parse with N threads (default: the CPUs online, at most 8)"},
     {"no-manifest", OPT_NO_MANIFEST, NULL, FOR(C(CMD_BUILD)),
      "parse every capture, ignoring what the last run learned"},
+    {"no-push", OPT_NO_PUSH, NULL, FOR(C(CMD_BUILD)),
+     "write the feeds, but notify no WebSub hub and queue nothing"},
+    {"all", OPT_ALL, NULL, FOR(C(CMD_PING)),
+     "notify the hubs of every feed, not only of what is queued"},
     {"wait", OPT_WAIT, NULL, FOR(C(CMD_BUILD)),
      "wait for a build already running here instead of failing"},
     {"timezone", OPT_TIMEZONE, "ZONE", FOR(C(CMD_PARSE)),
      "read capture times in ZONE (default: site.timezone, else Asia/Shanghai)"},
     {"encoding", OPT_ENCODING, "ENC", FOR(C(CMD_PARSE)),
      "auto, utf-8 or gb18030 (default: auto)"},
-    {"quiet", OPT_QUIET, NULL, FOR(C(CMD_BUILD) | C(CMD_CHECK)), "print errors only"},
-    {"verbose", OPT_VERBOSE, NULL, FOR(C(CMD_BUILD) | C(CMD_CHECK)), "also print a line per feed"},
+    {"quiet", OPT_QUIET, NULL, FOR(C(CMD_BUILD) | C(CMD_CHECK) | C(CMD_PING)),
+     "print errors only"},
+    {"verbose", OPT_VERBOSE, NULL, FOR(C(CMD_BUILD) | C(CMD_CHECK) | C(CMD_PING)),
+     "also print a line per feed and per notification"},
     {"help", OPT_HELP, NULL, 0, "show this help and exit"},
     {"version", OPT_VERSION, NULL, 0, "show the version and exit"},
 };
@@ -106,6 +116,8 @@ struct args {
     const char *config;
     const char *output;
     bool dry_run;
+    bool no_push;
+    bool all;
     bool wait;
     bool no_manifest;
     unsigned jobs;      /* 0: the default */
@@ -260,6 +272,12 @@ parse_args(int argc, char **argv, struct args *a)
             a->jobs = (unsigned)n;
             break;
         }
+        case OPT_NO_PUSH:
+            a->no_push = true;
+            break;
+        case OPT_ALL:
+            a->all = true;
+            break;
         case OPT_WAIT:
             a->wait = true;
             break;
@@ -553,6 +571,29 @@ default_jobs(void)
     return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
 }
 
+static void
+build_notified(void *ctx, const char *hub, const char *topic)
+{
+    const struct build_print *p = ctx;
+    if (p->verbosity >= 1)
+        printf("notified %s of %s\n", hub, topic);
+}
+
+/* One line per notification still failing, and the count of those sent. */
+static void
+push_report(const struct sf_build_result *res, int verbosity, bool always)
+{
+    for (size_t i = 0; i < res->push_failed.n; i++)
+        print_problem(&res->push_failed.v[i]);
+    if (verbosity < 0 || (!always && !res->notified && !res->push_failed.n))
+        return;
+    if (!res->notified && !res->push_failed.n)
+        puts("no notification to send");
+    else
+        printf("%zu notification%s accepted, %zu queued\n", res->notified,
+               res->notified == 1 ? "" : "s", res->queued);
+}
+
 static int
 cmd_build(const struct args *a)
 {
@@ -560,10 +601,11 @@ cmd_build(const struct args *a)
     if (!c)
         return SF_EXIT_FATAL;
     struct build_print p = {a->verbosity, a->dry_run};
-    struct sf_build_report report = {&p, build_problem, build_feed};
+    struct sf_build_report report = {&p, build_problem, build_feed, build_notified};
     struct sf_build_opts opts = {
         .output_dir = a->output,
         .dry_run = a->dry_run,
+        .no_push = a->no_push,
         .lock = a->wait ? SF_LOCK_WAIT : SF_LOCK_TRY,
         .jobs = a->jobs ? a->jobs : default_jobs(),
         .no_manifest = a->no_manifest,
@@ -574,6 +616,7 @@ cmd_build(const struct args *a)
     enum sf_build_status st = build_run(c, &opts, &report, &res, &err);
     int status = SF_EXIT_OK;
     if (st == SF_BUILD_FAILED || st == SF_BUILD_BUSY) {
+        push_report(&res, -1, false);
         print_problem(&err);
         status = SF_EXIT_FATAL;
     } else {
@@ -589,6 +632,40 @@ cmd_build(const struct args *a)
                 printf("%zu files parsed, %zu unchanged since the last run\n", res.parsed,
                        res.reused);
         }
+        push_report(&res, a->verbosity, false);
+        status = st == SF_BUILD_PARTIAL ? SF_EXIT_PARTIAL : SF_EXIT_OK;
+    }
+    build_result_finish(&res);
+    error_finish(&err);
+    config_free(c);
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        warnx("<stdout>: write error");
+        return SF_EXIT_FATAL;
+    }
+    return status;
+}
+
+/* ---- ping ------------------------------------------------------------- */
+
+static int
+cmd_ping(const struct args *a)
+{
+    struct sf_config *c = load_config(a);
+    if (!c)
+        return SF_EXIT_FATAL;
+    struct build_print p = {a->verbosity, false};
+    struct sf_build_report report = {&p, build_problem, NULL, build_notified};
+    struct sf_ping_opts opts = {.output_dir = a->output, .all = a->all};
+    struct sf_build_result res;
+    struct sf_error err = {0};
+    enum sf_build_status st = build_ping(c, &opts, &report, &res, &err);
+    int status;
+    if (st == SF_BUILD_FAILED) {
+        push_report(&res, -1, false);
+        print_problem(&err);
+        status = SF_EXIT_FATAL;
+    } else {
+        push_report(&res, a->verbosity, true);
         status = st == SF_BUILD_PARTIAL ? SF_EXIT_PARTIAL : SF_EXIT_OK;
     }
     build_result_finish(&res);
@@ -618,6 +695,8 @@ main(int argc, char **argv)
         return cmd_check(&a);
     case CMD_BUILD:
         return cmd_build(&a);
+    case CMD_PING:
+        return cmd_ping(&a);
     default:
         warnx("'%s' is not available yet", cmd_names[a.cmd]);
         return SF_EXIT_USAGE;

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "limits.h"
+
 #define LOCK_NAME ".snapfeed.lock"
 #define TMP_SUFFIX ".snapfeed-tmp"
 
@@ -378,4 +380,76 @@ output_close(struct sf_output *o)
         close(o->fd);
     free(o->root);
     free(o);
+}
+
+static int
+compare_paths(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+bool
+output_list_feeds(const char *dir, const char *const *names, size_t n_names, char ***paths,
+                  size_t *n_paths, struct sf_error *err)
+{
+    *paths = NULL;
+    *n_paths = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return true;
+        error_set(err, dir, 0, 0, "cannot open output directory: %s", strerror(errno));
+        return false;
+    }
+    int dfd = dup(fd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        error_set(err, dir, 0, 0, "cannot read output directory: %s", strerror(errno));
+        if (dfd >= 0)
+            close(dfd);
+        close(fd);
+        return false;
+    }
+    char **v = NULL;
+    size_t n = 0, cap = 0, dirs = 0;
+    bool ok = true;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!safe_name(e->d_name, strlen(e->d_name)))
+            continue;
+        int sub = openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0)
+            continue;   /* a file, a link, or gone */
+        /* Bounded like a build: no more feeds than a run may write. */
+        if (++dirs > SF_MAX_FEEDS + 1) {
+            close(sub);
+            error_set(err, dir, 0, 0, "more than %d feed directories", SF_MAX_FEEDS + 1);
+            ok = false;
+            break;
+        }
+        for (size_t k = 0; k < n_names; k++) {
+            struct stat st;
+            if (fstatat(sub, names[k], &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                v = xreallocarray(v, cap, sizeof *v);
+            }
+            v[n++] = xasprintf("%s/%s", e->d_name, names[k]);
+        }
+        close(sub);
+    }
+    closedir(d);
+    close(fd);
+    if (!ok) {
+        for (size_t i = 0; i < n; i++)
+            free(v[i]);
+        free(v);
+        return false;
+    }
+    if (n)
+        qsort(v, n, sizeof *v, compare_paths);
+    *paths = v;
+    *n_paths = n;
+    return true;
 }

@@ -56,5 +56,15 @@ size_t output_changed(struct sf_output *o, const char *const **paths);
  * links; false when it is missing or not a regular file. */
 bool output_stat(struct sf_output *o, const char *path, int64_t *size, int64_t *mtime_ns);
 
+/*
+ * The feed files in place under directory dir: "SUB/NAME" for each
+ * subdirectory SUB (a safe name, not a link) holding a regular file NAME
+ * from names[0..n_names), sorted bytewise.  *paths is a new array of new
+ * strings (free each, then the array); a missing dir holds none.  Returns
+ * false with err set when dir cannot be read.
+ */
+bool output_list_feeds(const char *dir, const char *const *names, size_t n_names,
+                       char ***paths, size_t *n_paths, struct sf_error *err);
+
 /* Removes uncommitted temporaries, drops the lock, frees o.  NULL is fine. */
 void output_close(struct sf_output *o);

@@ -133,6 +133,13 @@ render_atom(const struct sf_render_feed *f, struct sf_buf *out)
     xw_attr(&x, "type", render_formats[SF_FEED_ATOM].content_type);
     xw_attr(&x, "href", self);
     xw_end(&x);
+    /* WebSub discovery: the self link above is the topic hubs are told of. */
+    for (size_t i = 0; i < c->websub.n_hubs; i++) {
+        xw_start(&x, "link");
+        xw_attr(&x, "rel", "hub");
+        xw_attr(&x, "href", c->websub.hubs[i]);
+        xw_end(&x);
+    }
     xw_start(&x, "link");
     xw_attr(&x, "rel", "alternate");
     xw_attr(&x, "type", "text/html");

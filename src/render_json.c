@@ -87,6 +87,17 @@ render_json(const struct sf_render_feed *f, struct sf_buf *out)
     set_str(o, "description", f->description);
     set_str(o, "language", c->site.language);
     json_object_set_new(o, "authors", author(c->site.author));
+    /* WebSub discovery: feed_url above is the topic hubs are told of. */
+    if (c->websub.n_hubs) {
+        json_t *hubs = json_array();
+        for (size_t i = 0; i < c->websub.n_hubs; i++) {
+            json_t *h = json_object();
+            set_str(h, "type", "WebSub");
+            set_str(h, "url", c->websub.hubs[i]);
+            json_array_append_new(hubs, h);
+        }
+        json_object_set_new(o, "hubs", hubs);
+    }
     json_t *items = json_array();
     for (size_t i = 0; i < f->n_items; i++)
         json_array_append_new(items, item(f, &f->items[i], &scratch));

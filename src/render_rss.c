@@ -87,6 +87,13 @@ render_rss(const struct sf_render_feed *f, struct sf_buf *out)
     xw_attr(&x, "type", render_formats[SF_FEED_RSS].content_type);
     xw_attr(&x, "href", self);
     xw_end(&x);
+    /* WebSub discovery: the self link above is the topic hubs are told of. */
+    for (size_t i = 0; i < c->websub.n_hubs; i++) {
+        xw_start(&x, "atom:link");
+        xw_attr(&x, "rel", "hub");
+        xw_attr(&x, "href", c->websub.hubs[i]);
+        xw_end(&x);
+    }
     for (size_t i = 0; i < f->n_items; i++)
         item(&x, f, &f->items[i], &scratch);
     xw_end(&x);
