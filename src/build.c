@@ -777,7 +777,9 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
             names[n_names++] = render_formats[k].file;
 
     const struct sf_feed_sel *feeds;
-    size_t n_feeds = catalog_select(r->catalog, &feeds);
+    size_t n_feeds;
+    if (!catalog_select(r->catalog, &feeds, &n_feeds, err))
+        return false;
     uint64_t *digests = xcalloc(n_feeds + 1, sizeof *digests);
     bool *skip = xcalloc(n_feeds + 1, sizeof *skip);
     size_t n_refs = 0;
@@ -924,7 +926,7 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
     }
 
     r.reader = ingest_reader_new(c, &zone, true);
-    r.catalog = catalog_new(c);
+    r.catalog = catalog_new(c, c->output.state_dir);
     if (!opts->dry_run && !opts->no_manifest)
         open_manifest(&r, opts);
     pool_start(&r, &zone, opts->jobs);

@@ -2,18 +2,48 @@
 /* catalog.c - dedupe by id, categories and slugs, newest-N per feed */
 #include "catalog.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "limits.h"
 #include "slug.h"
 #include "util.h"
 
-/* Strings live in chunks that never move. */
+/*
+ * Memory.  Entries arrive in batches held in memory; past BATCH_BYTES a
+ * batch is written to an unlinked temporary file, partitioned into
+ * N_BUCKETS buckets by the top bits of the id hash.  All captures of one
+ * article share an id, so they share a bucket: choosing the items then
+ * loads one bucket at a time (every batch's part of it), collapses
+ * re-captures there and offers each winner to the feeds' bounded heaps,
+ * which keep their own copies of the few entries they hold.  What stays in
+ * memory is one batch, one bucket and the heaps, however large the
+ * archive: at a million captures a bucket is about 4,000 entries.
+ */
+#define BATCH_BYTES (4u << 20)
+#define N_BUCKETS 256
+
+static size_t
+bucket_of(uint64_t idhash)
+{
+    return (size_t)(idhash >> 56);
+}
+
+/* Strings of a batch live in chunks that never move. */
 struct pool_chunk {
     struct pool_chunk *next;
     size_t used, size;
     char data[];
+};
+
+/* An entry a heap holds, with its own copy of id and path. */
+struct held {
+    struct sf_entry e;
+    struct sf_time updated;
+    char *strings;
 };
 
 struct category {
@@ -22,15 +52,32 @@ struct category {
     char *title;
     char *description;
     int conf_index;             /* position in feeds.yaml, -1 when not listed */
-    struct sf_item_ref *heap;   /* the newest items so far; the worst on top */
+    struct held *heap;          /* the newest items so far; the one to drop on top */
     size_t n;
+    struct sf_item_ref *items;  /* after catalog_select(), newest first */
+};
+
+/* Where each bucket of one spilled batch lies in the spill file. */
+struct run {
+    uint64_t off[N_BUCKETS + 1];
 };
 
 struct sf_catalog {
     const struct sf_config *config;
+    /* the batch in memory */
     struct sf_entry *entries;
     size_t n, cap;
     struct pool_chunk *pool;
+    size_t batch_bytes, batch_limit;
+    size_t total;
+    /* the spill file */
+    char *spill_dir;
+    int spill_fd;
+    uint64_t spill_end;
+    bool spill_failed;          /* then every batch stays in memory */
+    struct run *runs;
+    size_t n_runs;
+    /* categories, interned */
     struct category *cats;
     size_t n_cats, cap_cats;
     size_t *cat_index;          /* open-addressing table of category indexes + 1 */
@@ -39,6 +86,44 @@ struct sf_catalog {
     struct sf_feed_sel *feeds;
     size_t n_feeds;
 };
+
+/* ---- entries as bytes ------------------------------------------------- */
+
+void
+catalog_entry_encode(struct sf_buf *b, const struct sf_entry *e)
+{
+    buf_put_u64(b, e->idhash);
+    buf_put_u64(b, e->content);
+    buf_put_u64(b, (uint64_t)e->captured_at.t);
+    buf_put_u32(b, (uint32_t)e->captured_at.off);
+    buf_put_u8(b, e->captured_at.set);
+    buf_put_u64(b, (uint64_t)e->published.t);
+    buf_put_u32(b, (uint32_t)e->published.off);
+    buf_put_u32(b, e->line);
+    buf_put_u64(b, e->offset);
+    buf_put_str(b, e->id);
+    buf_put_str(b, e->category);
+}
+
+void
+catalog_entry_decode(struct sf_cursor *c, struct sf_buf *strings, struct sf_entry *e)
+{
+    *e = (struct sf_entry){0};
+    e->idhash = cursor_u64(c);
+    e->content = cursor_u64(c);
+    e->captured_at.t = (int64_t)cursor_u64(c);
+    e->captured_at.off = (int32_t)cursor_u32(c);
+    e->captured_at.set = cursor_u8(c);
+    e->published.t = (int64_t)cursor_u64(c);
+    e->published.off = (int32_t)cursor_u32(c);
+    e->published.set = true;
+    e->line = cursor_u32(c);
+    e->offset = cursor_u64(c);
+    e->id = (const char *)(uintptr_t)cursor_str(c, strings);
+    e->category = (const char *)(uintptr_t)cursor_str(c, strings);
+}
+
+/* ---- the batch -------------------------------------------------------- */
 
 static const char *
 pool_dup(struct sf_catalog *cat, const char *s)
@@ -52,6 +137,7 @@ pool_dup(struct sf_catalog *cat, const char *s)
         c->used = 0;
         c->size = size;
         cat->pool = c;
+        cat->batch_bytes += sizeof *c + size;
     }
     char *d = c->data + c->used;
     memcpy(d, s, n);
@@ -59,14 +145,34 @@ pool_dup(struct sf_catalog *cat, const char *s)
     return d;
 }
 
+static void
+pool_free(struct sf_catalog *cat)
+{
+    for (struct pool_chunk *c = cat->pool, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    cat->pool = NULL;
+}
+
 struct sf_catalog *
-catalog_new(const struct sf_config *c)
+catalog_new(const struct sf_config *c, const char *spill_dir)
 {
     struct sf_catalog *cat = xcalloc(1, sizeof *cat);
     cat->config = c;
+    cat->spill_fd = -1;
+    cat->spill_dir = xstrdup(spill_dir ? spill_dir : "");
     cat->index_cap = 64;
     cat->cat_index = xcalloc(cat->index_cap, sizeof *cat->cat_index);
+    cat->all.conf_index = -1;
+    cat->batch_limit = BATCH_BYTES;
     return cat;
+}
+
+void
+catalog_set_batch_limit(struct sf_catalog *cat, size_t bytes)
+{
+    cat->batch_limit = bytes ? bytes : BATCH_BYTES;
 }
 
 static void
@@ -76,7 +182,10 @@ category_finish(struct category *c)
     free(c->slug);
     free(c->title);
     free(c->description);
+    for (size_t i = 0; i < c->n; i++)
+        free(c->heap[i].strings);
     free(c->heap);
+    free(c->items);
 }
 
 void
@@ -85,10 +194,11 @@ catalog_free(struct sf_catalog *cat)
     if (!cat)
         return;
     free(cat->entries);
-    for (struct pool_chunk *c = cat->pool, *next; c; c = next) {
-        next = c->next;
-        free(c);
-    }
+    pool_free(cat);
+    if (cat->spill_fd >= 0)
+        close(cat->spill_fd);
+    free(cat->spill_dir);
+    free(cat->runs);
     for (size_t i = 0; i < cat->n_cats; i++)
         category_finish(&cat->cats[i]);
     free(cat->cats);
@@ -141,28 +251,118 @@ category_of(struct sf_catalog *cat, const char *name)
     return k;
 }
 
+/* ---- spilling --------------------------------------------------------- */
+
+static int
+cmp_bucket(const void *pa, const void *pb)
+{
+    const struct sf_entry *a = pa, *b = pb;
+    size_t x = bucket_of(a->idhash), y = bucket_of(b->idhash);
+    return (x > y) - (x < y);
+}
+
+static bool
+write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static bool
+open_spill(struct sf_catalog *cat)
+{
+    const char *dirs[] = {cat->spill_dir, getenv("TMPDIR"), "/tmp"};
+    for (size_t i = 0; i < SF_ARRAY_LEN(dirs) && cat->spill_fd < 0; i++) {
+        if (!dirs[i] || !*dirs[i])
+            continue;
+        char *tmpl = xasprintf("%s/.snapfeed-spill-XXXXXX", dirs[i]);
+        cat->spill_fd = mkstemp(tmpl);
+        if (cat->spill_fd >= 0)
+            unlink(tmpl);   /* nothing to clean up after a crash */
+        free(tmpl);
+    }
+    return cat->spill_fd >= 0;
+}
+
+/* Writes the batch to the spill file, bucket by bucket, and empties it.
+ * On failure the batch stays in memory and spilling stops. */
+static void
+spill(struct sf_catalog *cat)
+{
+    if (cat->spill_failed || !cat->n)
+        return;
+    if (cat->spill_fd < 0 && !open_spill(cat)) {
+        cat->spill_failed = true;
+        return;
+    }
+    qsort(cat->entries, cat->n, sizeof *cat->entries, cmp_bucket);
+    struct run run;
+    struct sf_buf b;
+    buf_init(&b, 0);
+    size_t k = 0;
+    for (size_t bucket = 0; bucket < N_BUCKETS; bucket++) {
+        run.off[bucket] = cat->spill_end + b.len;
+        for (; k < cat->n && bucket_of(cat->entries[k].idhash) == bucket; k++) {
+            const struct sf_entry *e = &cat->entries[k];
+            catalog_entry_encode(&b, e);
+            buf_put_u32(&b, e->seq);
+            buf_put_u32(&b, e->input);
+            buf_put_str(&b, e->path);
+        }
+    }
+    run.off[N_BUCKETS] = cat->spill_end + b.len;
+    if (!write_all(cat->spill_fd, b.data ? b.data : "", b.len)) {
+        cat->spill_failed = true;
+        buf_finish(&b);
+        return;
+    }
+    cat->spill_end += b.len;
+    buf_finish(&b);
+    cat->runs = xreallocarray(cat->runs, cat->n_runs + 1, sizeof *cat->runs);
+    cat->runs[cat->n_runs++] = run;
+    cat->n = 0;
+    pool_free(cat);
+    cat->batch_bytes = 0;
+}
+
 bool
 catalog_add(struct sf_catalog *cat, const struct sf_entry *e)
 {
-    if (category_of(cat, e->category) == SIZE_MAX)
+    size_t k = category_of(cat, e->category);
+    if (k == SIZE_MAX)
         return false;
     if (cat->n == cat->cap) {
-        cat->cap = cat->cap ? cat->cap * 2 : 1024;
-        cat->entries = xreallocarray(cat->entries, cat->cap, sizeof *cat->entries);
+        size_t cap = cat->cap ? cat->cap * 2 : 1024;
+        cat->entries = xreallocarray(cat->entries, cap, sizeof *cat->entries);
+        cat->batch_bytes += (cap - cat->cap) * sizeof *cat->entries;
+        cat->cap = cap;
     }
     struct sf_entry *d = &cat->entries[cat->n++];
     *d = *e;
     d->id = pool_dup(cat, e->id);
-    d->category = cat->cats[category_of(cat, e->category)].name;
+    d->category = cat->cats[k].name;
     d->path = pool_dup(cat, e->path);
+    cat->total++;
+    if (cat->batch_bytes > cat->batch_limit)
+        spill(cat);
     return true;
 }
 
 size_t
 catalog_count(const struct sf_catalog *cat)
 {
-    return cat->n;
+    return cat->total;
 }
+
+/* ---- choosing --------------------------------------------------------- */
 
 /* Captures of one article together, oldest capture first. */
 static int
@@ -182,61 +382,163 @@ cmp_capture(const void *pa, const void *pb)
     return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-/* Feed order: newer first; same instant, smaller id first.  Returns true
- * when a goes before b. */
+/* Feed order: newer first; the same instant, the smaller id first.
+ * Returns true when a goes before b. */
 static bool
-newer(const struct sf_item_ref *a, const struct sf_item_ref *b)
+newer(const struct sf_entry *a, const struct sf_entry *b)
 {
-    if (a->entry->published.t != b->entry->published.t)
-        return a->entry->published.t > b->entry->published.t;
-    return strcmp(a->entry->id, b->entry->id) < 0;
+    if (a->published.t != b->published.t)
+        return a->published.t > b->published.t;
+    return strcmp(a->id, b->id) < 0;
 }
 
-/* A bounded heap of the max newest items; the root is the one to drop next. */
-static void
-heap_push(struct category *c, size_t max, const struct sf_item_ref *it)
+/* A copy of e that owns its id and path; its category is the interned
+ * name (the bucket's strings are reused). */
+static struct held
+hold(const struct sf_entry *e, const char *category, const struct sf_time *updated)
 {
-    struct sf_item_ref *h = c->heap;
+    size_t il = strlen(e->id) + 1, pl = strlen(e->path) + 1;
+    struct held h = {.e = *e, .updated = *updated, .strings = xmalloc(il + pl)};
+    memcpy(h.strings, e->id, il);
+    memcpy(h.strings + il, e->path, pl);
+    h.e.id = h.strings;
+    h.e.path = h.strings + il;
+    h.e.category = category;
+    return h;
+}
+
+/* Offers e to c's bounded heap of the max newest; the root is the one to
+ * drop next. */
+static void
+heap_push(struct category *c, size_t max, const struct sf_entry *e, const char *category,
+          const struct sf_time *updated)
+{
+    struct held *h = c->heap;
     if (c->n == max) {
-        if (!newer(it, &h[0]))
+        if (!newer(e, &h[0].e))
             return;
-        /* replace the root and sift it down */
+        free(h[0].strings);
+        struct held it = hold(e, category, updated);
         size_t i = 0;
         for (;;) {
             size_t l = 2 * i + 1, r = l + 1, w = i;
-            const struct sf_item_ref *wv = it;
-            if (l < c->n && newer(wv, &h[l])) {
+            const struct sf_entry *wv = &it.e;
+            if (l < c->n && newer(wv, &h[l].e)) {
                 w = l;
-                wv = &h[l];
+                wv = &h[l].e;
             }
-            if (r < c->n && newer(wv, &h[r]))
+            if (r < c->n && newer(wv, &h[r].e))
                 w = r;
             if (w == i)
                 break;
             h[i] = h[w];
             i = w;
         }
-        h[i] = *it;
+        h[i] = it;
         return;
     }
     if (!h)
         c->heap = h = xreallocarray(NULL, max, sizeof *h);
+    struct held it = hold(e, category, updated);
     size_t i = c->n++;
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!newer(&h[p], it))
+        if (!newer(&h[p].e, &it.e))
             break;
         h[i] = h[p];
         i = p;
     }
-    h[i] = *it;
+    h[i] = it;
+}
+
+/*
+ * Collapses the captures in v[0..n) (whole articles: all captures of any
+ * id in it are there) and offers each winner to its feeds.  The newest
+ * capture wins; `updated` is the capture time of the newest change of
+ * content, or the publication time when the content never changed.
+ */
+static void
+choose(struct sf_catalog *cat, struct sf_entry *v, size_t n)
+{
+    size_t max = cat->config->output.max_items;
+    qsort(v, n, sizeof *v, cmp_capture);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && v[j].idhash == v[i].idhash && strcmp(v[j].id, v[i].id) == 0)
+            j++;
+        const struct sf_entry *win = &v[j - 1];
+        struct sf_time updated = win->published;
+        for (size_t k = i + 1; k < j; k++) {
+            const struct sf_time *c = &v[k].captured_at;
+            if (v[k].content != v[k - 1].content && c->set && c->t > win->published.t)
+                updated = *c;
+        }
+        /* every entry's category was interned when it was added */
+        size_t ci = category_of(cat, win->category);
+        if (ci != SIZE_MAX) {
+            heap_push(&cat->cats[ci], max, win, cat->cats[ci].name, &updated);
+            heap_push(&cat->all, max, win, cat->cats[ci].name, &updated);
+        }
+        i = j;
+    }
+}
+
+/* Reads every run's part of bucket b, plus the entries of b still in
+ * memory, and chooses among them. */
+static bool
+choose_bucket(struct sf_catalog *cat, size_t b, struct sf_buf *raw, struct sf_buf *strings,
+              struct sf_entry **v, size_t *cap)
+{
+    buf_clear(raw);
+    buf_clear(strings);
+    for (size_t r = 0; r < cat->n_runs; r++) {
+        uint64_t off = cat->runs[r].off[b], len = cat->runs[r].off[b + 1] - off;
+        char *dst = buf_reserve(raw, (size_t)len);
+        if (!dst || pread(cat->spill_fd, dst, (size_t)len, (off_t)off) != (ssize_t)len)
+            return false;
+        buf_commit(raw, (size_t)len);
+    }
+    size_t n = 0;
+    struct sf_cursor c = {(const unsigned char *)raw->data,
+                          (const unsigned char *)raw->data + raw->len, false};
+    while (c.p < c.end && !c.bad) {
+        if (n == *cap) {
+            *cap = *cap ? *cap * 2 : 1024;
+            *v = xreallocarray(*v, *cap, sizeof **v);
+        }
+        struct sf_entry *e = &(*v)[n++];
+        catalog_entry_decode(&c, strings, e);
+        e->seq = cursor_u32(&c);
+        e->input = cursor_u32(&c);
+        e->path = (const char *)(uintptr_t)cursor_str(&c, strings);
+    }
+    if (c.bad)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        struct sf_entry *e = &(*v)[i];
+        e->id = strings->data + (uintptr_t)e->id;
+        e->category = strings->data + (uintptr_t)e->category;
+        e->path = strings->data + (uintptr_t)e->path;
+    }
+    /* what never left memory (the spill file could not be written) */
+    for (size_t i = 0; i < cat->n; i++) {
+        if (bucket_of(cat->entries[i].idhash) != b)
+            continue;
+        if (n == *cap) {
+            *cap = *cap ? *cap * 2 : 1024;
+            *v = xreallocarray(*v, *cap, sizeof **v);
+        }
+        (*v)[n++] = cat->entries[i];
+    }
+    choose(cat, *v, n);
+    return true;
 }
 
 static int
 cmp_items(const void *pa, const void *pb)
 {
     const struct sf_item_ref *a = pa, *b = pb;
-    return newer(a, b) ? -1 : newer(b, a) ? 1 : 0;
+    return newer(a->entry, b->entry) ? -1 : newer(b->entry, a->entry) ? 1 : 0;
 }
 
 static int
@@ -278,36 +580,47 @@ assign_slugs(struct sf_catalog *cat, struct category **order, size_t n)
     }
 }
 
-size_t
-catalog_select(struct sf_catalog *cat, const struct sf_feed_sel **feeds)
+/* The heap's items, newest first, as the feed's item list. */
+static void
+settle(struct category *c)
+{
+    c->items = xcalloc(c->n ? c->n : 1, sizeof *c->items);
+    for (size_t i = 0; i < c->n; i++)
+        c->items[i] = (struct sf_item_ref){&c->heap[i].e, c->heap[i].updated, NULL};
+    qsort(c->items, c->n, sizeof *c->items, cmp_items);
+}
+
+bool
+catalog_select(struct sf_catalog *cat, const struct sf_feed_sel **feeds, size_t *n_feeds,
+               struct sf_error *err)
 {
     const struct sf_config *cfg = cat->config;
-    size_t max = cfg->output.max_items;
     for (size_t i = 0; i < cfg->n_feeds; i++) {
         size_t k = cfg->feeds[i].category ? category_of(cat, cfg->feeds[i].category) : SIZE_MAX;
         if (k != SIZE_MAX)
             cat->cats[k].conf_index = (int)i;
     }
 
-    qsort(cat->entries, cat->n, sizeof *cat->entries, cmp_capture);
-    for (size_t i = 0; i < cat->n;) {
-        size_t j = i + 1;
-        while (j < cat->n && cat->entries[j].idhash == cat->entries[i].idhash &&
-               strcmp(cat->entries[j].id, cat->entries[i].id) == 0)
-            j++;
-        /* entries[i..j) are one article's captures, oldest first */
-        const struct sf_entry *win = &cat->entries[j - 1];
-        struct sf_time updated = win->published;
-        for (size_t k = i + 1; k < j; k++) {
-            const struct sf_time *c = &cat->entries[k].captured_at;
-            if (cat->entries[k].content != cat->entries[k - 1].content && c->set &&
-                c->t > win->published.t)
-                updated = *c;
+    if (!cat->n_runs) {
+        choose(cat, cat->entries, cat->n);
+    } else {
+        spill(cat);
+        struct sf_buf raw, strings;
+        buf_init(&raw, 0);
+        buf_init(&strings, 0);
+        struct sf_entry *v = NULL;
+        size_t cap = 0;
+        bool ok = true;
+        for (size_t b = 0; b < N_BUCKETS && ok; b++)
+            ok = choose_bucket(cat, b, &raw, &strings, &v, &cap);
+        free(v);
+        buf_finish(&raw);
+        buf_finish(&strings);
+        if (!ok) {
+            error_set(err, cat->spill_dir, 0, 0, "cannot read back the catalog's spill file: %s",
+                      errno ? strerror(errno) : "damaged");
+            return false;
         }
-        struct sf_item_ref it = {.entry = win, .updated = updated};
-        heap_push(&cat->cats[category_of(cat, win->category)], max, &it);
-        heap_push(&cat->all, max, &it);
-        i = j;
     }
 
     struct category **order = xcalloc(cat->n_cats + 1, sizeof *order);
@@ -317,17 +630,17 @@ catalog_select(struct sf_catalog *cat, const struct sf_feed_sel **feeds)
             order[n++] = &cat->cats[i];
     qsort(order, n, sizeof *order, cmp_category_order);
     assign_slugs(cat, order, n);
-
-    cat->feeds = xcalloc(n + 1, sizeof *cat->feeds);
     if (cat->all.n) {
+        /* "all" goes first */
+        memmove(order + 1, order, n * sizeof *order);
+        order[0] = &cat->all;
+        n++;
         cat->all.slug = xstrdup("all");
         cat->all.title = xstrdup(cfg->site.title);
         cat->all.description = xstrdup(cfg->site.description);
-        order[n++] = &cat->all;
-        /* "all" goes first */
-        memmove(order + 1, order, (n - 1) * sizeof *order);
-        order[0] = &cat->all;
     }
+
+    cat->feeds = xcalloc(n + 1, sizeof *cat->feeds);
     for (size_t i = 0; i < n; i++) {
         struct category *c = order[i];
         if (c != &cat->all) {
@@ -340,13 +653,13 @@ catalog_select(struct sf_catalog *cat, const struct sf_feed_sel **feeds)
         }
         if (!c->slug)
             continue;   /* no slug could be made distinct: not written */
-        qsort(c->heap, c->n, sizeof *c->heap, cmp_items);
+        settle(c);
         cat->feeds[cat->n_feeds++] = (struct sf_feed_sel){
             .slug = c->slug,
             .title = c->title,
             .description = c->description,
             .category = c == &cat->all ? NULL : c->name,
-            .items = c->heap,
+            .items = c->items,
             .n_items = c->n,
         };
     }
@@ -358,7 +671,8 @@ catalog_select(struct sf_catalog *cat, const struct sf_feed_sel **feeds)
             it->slug = catalog_slug(cat, it->entry->category);
         }
     *feeds = cat->feeds;
-    return cat->n_feeds;
+    *n_feeds = cat->n_feeds;
+    return true;
 }
 
 const char *

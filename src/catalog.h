@@ -46,19 +46,39 @@ struct sf_feed_sel {
     size_t n_items;
 };
 
+/*
+ * An entry's fields as bytes (all but seq, input and path, which say where
+ * the entry was found rather than what it is): the manifest stores
+ * entries this way.  Decoding leaves id and category as offsets into
+ * strings (cast to pointers): the caller rebases them once strings stops
+ * growing.  A short or damaged input marks c bad.
+ */
+void catalog_entry_encode(struct sf_buf *b, const struct sf_entry *e);
+void catalog_entry_decode(struct sf_cursor *c, struct sf_buf *strings, struct sf_entry *e);
+
 struct sf_catalog;
 
-/* Returns a new, empty catalog for configuration c (borrowed until
- * catalog_free()). */
-struct sf_catalog *catalog_new(const struct sf_config *c);
+/*
+ * Returns a new, empty catalog for configuration c (borrowed until
+ * catalog_free()).  Past a few MiB of entries it spills them to an
+ * unlinked temporary file in spill_dir (the state directory, or the
+ * system's temporary directory when that cannot be used), so its memory
+ * stays flat however many captures there are.
+ */
+struct sf_catalog *catalog_new(const struct sf_config *c, const char *spill_dir);
 void catalog_free(struct sf_catalog *cat);
 
 /*
  * Adds one record's entry; the strings are copied.  Returns false (and
  * keeps nothing) when the entry would make more than SF_MAX_FEEDS
- * categories.
+ * categories.  A failure to spill is not reported here: the entries then
+ * stay in memory, and catalog_select() still works.
  */
 bool catalog_add(struct sf_catalog *cat, const struct sf_entry *e);
+
+/* Sets the batch size past which entries are spilled (tests use a tiny
+ * one to spill often).  0 restores the default. */
+void catalog_set_batch_limit(struct sf_catalog *cat, size_t bytes);
 
 /* Number of entries added. */
 size_t catalog_count(const struct sf_catalog *cat);
@@ -69,10 +89,12 @@ size_t catalog_count(const struct sf_catalog *cat);
  * first appearance when the content changed, else the publication time)
  * and chooses each feed's newest max_items items, by published, ties
  * broken by id.  Feeds come "all" first, then the categories feeds.yaml
- * lists (in its order), then the others by name.  Returns the number of
- * feeds; *feeds is valid until catalog_free().  Call once.
+ * lists (in its order), then the others by name.  *feeds (*n_feeds of
+ * them) is valid until catalog_free().  Fails, with err set, only when the
+ * spill file cannot be read back.  Call once.
  */
-size_t catalog_select(struct sf_catalog *cat, const struct sf_feed_sel **feeds);
+bool catalog_select(struct sf_catalog *cat, const struct sf_feed_sel **feeds, size_t *n_feeds,
+                    struct sf_error *err);
 
 /* The slug chosen for category (after catalog_select()), or NULL. */
 const char *catalog_slug(const struct sf_catalog *cat, const char *category);

@@ -19,98 +19,6 @@
 #define TMP_NAME ".manifest.tmp"
 #define RACY_SECONDS 1
 
-/* ---- encoding --------------------------------------------------------- */
-
-static void
-put(struct sf_buf *b, const void *p, size_t n)
-{
-    buf_append(b, p, n);
-}
-
-static void
-put_u8(struct sf_buf *b, uint8_t v)
-{
-    put(b, &v, 1);
-}
-
-static void
-put_u32(struct sf_buf *b, uint32_t v)
-{
-    unsigned char c[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                          (unsigned char)(v >> 24)};
-    put(b, c, 4);
-}
-
-static void
-put_u64(struct sf_buf *b, uint64_t v)
-{
-    put_u32(b, (uint32_t)v);
-    put_u32(b, (uint32_t)(v >> 32));
-}
-
-static void
-put_str(struct sf_buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    put_u32(b, (uint32_t)n);
-    put(b, s, n);
-}
-
-/* A bounded cursor over one record; any overrun marks it bad. */
-struct cur {
-    const unsigned char *p, *end;
-    bool bad;
-};
-
-static const unsigned char *
-take(struct cur *c, size_t n)
-{
-    if (c->bad || (size_t)(c->end - c->p) < n) {
-        c->bad = true;
-        return NULL;
-    }
-    const unsigned char *p = c->p;
-    c->p += n;
-    return p;
-}
-
-static uint8_t
-get_u8(struct cur *c)
-{
-    const unsigned char *p = take(c, 1);
-    return p ? p[0] : 0;
-}
-
-static uint32_t
-get_u32(struct cur *c)
-{
-    const unsigned char *p = take(c, 4);
-    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
-             : 0;
-}
-
-static uint64_t
-get_u64(struct cur *c)
-{
-    uint64_t lo = get_u32(c);
-    return lo | (uint64_t)get_u32(c) << 32;
-}
-
-/* A string: copied out NUL-terminated into strings (offsets kept in *off). */
-static size_t
-get_str(struct cur *c, struct sf_buf *strings)
-{
-    uint32_t n = get_u32(c);
-    const unsigned char *p = take(c, n);
-    size_t off = strings->len;
-    if (!p || memchr(p, '\0', n))
-        c->bad = true;
-    else
-        buf_append(strings, p, n);
-    buf_append_char(strings, '\0');
-    return off;
-}
-
 /* ---- the manifest ----------------------------------------------------- */
 
 struct sf_manifest {
@@ -191,28 +99,28 @@ next_record(struct sf_manifest *m)
         return false;
     if (!fill(m, 4))
         goto done;
-    struct cur lc = {(unsigned char *)m->in.data + m->in_pos,
+    struct sf_cursor lc = {(unsigned char *)m->in.data + m->in_pos,
                      (unsigned char *)m->in.data + m->in_pos + 4, false};
-    uint32_t len = get_u32(&lc);
+    uint32_t len = cursor_u32(&lc);
     if (len < 4 + 8 || len > MAX_RECORD || !fill(m, len))
         goto damaged;
     const unsigned char *rec = (unsigned char *)m->in.data + m->in_pos;
-    struct cur sc = {rec + len - 8, rec + len, false};
-    uint64_t sum = get_u64(&sc);
+    struct sf_cursor sc = {rec + len - 8, rec + len, false};
+    uint64_t sum = cursor_u64(&sc);
     if (hash_words(0, rec, len - 8) != sum)
         goto damaged;
-    struct cur c = {rec + 4, rec + len - 8, false};
-    m->cur_input = get_u32(&c);
+    struct sf_cursor c = {rec + 4, rec + len - 8, false};
+    m->cur_input = cursor_u32(&c);
     memset(&m->cur_st, 0, sizeof m->cur_st);
-    m->cur_st.st_size = (off_t)get_u64(&c);
-    int64_t mtime = (int64_t)get_u64(&c);
+    m->cur_st.st_size = (off_t)cursor_u64(&c);
+    int64_t mtime = (int64_t)cursor_u64(&c);
     m->cur_st.st_mtim.tv_sec = mtime / 1000000000;
     m->cur_st.st_mtim.tv_nsec = mtime % 1000000000;
-    m->cur_st.st_ino = (ino_t)get_u64(&c);
-    m->cur_st.st_dev = (dev_t)get_u64(&c);
+    m->cur_st.st_ino = (ino_t)cursor_u64(&c);
+    m->cur_st.st_dev = (dev_t)cursor_u64(&c);
     buf_clear(&m->cur_strings);
-    m->cur_path = get_str(&c, &m->cur_strings);
-    uint32_t n = get_u32(&c);
+    m->cur_path = cursor_str(&c, &m->cur_strings);
+    uint32_t n = cursor_u32(&c);
     if (n > MAX_RECORD / 16)
         goto damaged;
     if (n > m->cap_cur_entries) {
@@ -221,23 +129,10 @@ next_record(struct sf_manifest *m)
     }
     m->n_cur_entries = n;
     for (uint32_t i = 0; i < n; i++) {
-        struct sf_entry *e = &m->cur_entries[i];
-        *e = (struct sf_entry){0};
-        e->idhash = get_u64(&c);
-        e->content = get_u64(&c);
-        e->captured_at.t = (int64_t)get_u64(&c);
-        e->captured_at.off = (int32_t)get_u32(&c);
-        e->captured_at.set = get_u8(&c);
-        e->published.t = (int64_t)get_u64(&c);
-        e->published.off = (int32_t)get_u32(&c);
-        e->published.set = true;
-        e->line = get_u32(&c);
-        e->offset = get_u64(&c);
-        e->id = (const char *)(uintptr_t)get_str(&c, &m->cur_strings);
-        e->category = (const char *)(uintptr_t)get_str(&c, &m->cur_strings);
+        catalog_entry_decode(&c, &m->cur_strings, &m->cur_entries[i]);
     }
     clear_problems(m);
-    uint32_t np = get_u32(&c);
+    uint32_t np = cursor_u32(&c);
     if (np > MAX_RECORD / 16)
         goto damaged;
     if (np > m->cap_cur_problems) {
@@ -248,10 +143,10 @@ next_record(struct sf_manifest *m)
     struct sf_buf msg;
     buf_init(&msg, 0);
     for (uint32_t i = 0; i < np && !c.bad; i++) {
-        m->cur_warning[i] = get_u8(&c);
-        unsigned line = get_u32(&c), col = get_u32(&c);
+        m->cur_warning[i] = cursor_u8(&c);
+        unsigned line = cursor_u32(&c), col = cursor_u32(&c);
         buf_clear(&msg);
-        get_str(&c, &msg);
+        cursor_str(&c, &msg);
         m->cur_problems[i] = (struct sf_error){0};
         error_set(&m->cur_problems[i], m->cur_strings.data + m->cur_path, line, col, "%s",
                   msg.data);
@@ -303,13 +198,13 @@ flush_out(struct sf_manifest *m, bool all)
 static void
 header(struct sf_buf *b, uint64_t settings, int64_t started)
 {
-    put(b, MAGIC, 8);
-    put_u32(b, FORMAT);
-    put_u32(b, HEADER_LEN);
-    put_u64(b, settings);
-    put_u64(b, hash_fnv1a(SF_FNV_OFFSET, SF_VERSION, strlen(SF_VERSION)));
-    put_u64(b, (uint64_t)started);
-    put_u64(b, hash_words(0, b->data + b->len - (HEADER_LEN - 8), HEADER_LEN - 8));
+    buf_append(b, MAGIC, 8);
+    buf_put_u32(b, FORMAT);
+    buf_put_u32(b, HEADER_LEN);
+    buf_put_u64(b, settings);
+    buf_put_u64(b, hash_fnv1a(SF_FNV_OFFSET, SF_VERSION, strlen(SF_VERSION)));
+    buf_put_u64(b, (uint64_t)started);
+    buf_put_u64(b, hash_words(0, b->data + b->len - (HEADER_LEN - 8), HEADER_LEN - 8));
 }
 
 /* Opens the old manifest; says in *note why it cannot be used. */
@@ -331,10 +226,10 @@ open_old(struct sf_manifest *m, char **note)
     if (ok && memcmp(m->in.data, want.data, HEADER_LEN - 16) != 0)
         ok = false;
     if (ok) {
-        struct cur c = {(unsigned char *)m->in.data + HEADER_LEN - 16,
+        struct sf_cursor c = {(unsigned char *)m->in.data + HEADER_LEN - 16,
                         (unsigned char *)m->in.data + HEADER_LEN, false};
-        m->old_started = (int64_t)get_u64(&c);
-        ok = get_u64(&c) == hash_words(0, m->in.data, HEADER_LEN - 8);
+        m->old_started = (int64_t)cursor_u64(&c);
+        ok = cursor_u64(&c) == hash_words(0, m->in.data, HEADER_LEN - 8);
     }
     buf_finish(&want);
     if (!ok) {
@@ -478,34 +373,23 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
     if (!reused)
         m->changed = true;
     size_t start = m->out.len;
-    put_u32(&m->out, 0);   /* length, patched below */
-    put_u32(&m->out, input);
-    put_u64(&m->out, (uint64_t)st->st_size);
-    put_u64(&m->out, (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
-    put_u64(&m->out, (uint64_t)st->st_ino);
-    put_u64(&m->out, (uint64_t)st->st_dev);
-    put_str(&m->out, path);
-    put_u32(&m->out, (uint32_t)n_entries);
+    buf_put_u32(&m->out, 0);   /* length, patched below */
+    buf_put_u32(&m->out, input);
+    buf_put_u64(&m->out, (uint64_t)st->st_size);
+    buf_put_u64(&m->out, (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
+    buf_put_u64(&m->out, (uint64_t)st->st_ino);
+    buf_put_u64(&m->out, (uint64_t)st->st_dev);
+    buf_put_str(&m->out, path);
+    buf_put_u32(&m->out, (uint32_t)n_entries);
     for (size_t i = 0; i < n_entries; i++) {
-        const struct sf_entry *e = &entries[i];
-        put_u64(&m->out, e->idhash);
-        put_u64(&m->out, e->content);
-        put_u64(&m->out, (uint64_t)e->captured_at.t);
-        put_u32(&m->out, (uint32_t)e->captured_at.off);
-        put_u8(&m->out, e->captured_at.set);
-        put_u64(&m->out, (uint64_t)e->published.t);
-        put_u32(&m->out, (uint32_t)e->published.off);
-        put_u32(&m->out, e->line);
-        put_u64(&m->out, e->offset);
-        put_str(&m->out, e->id);
-        put_str(&m->out, e->category);
+        catalog_entry_encode(&m->out, &entries[i]);
     }
-    put_u32(&m->out, (uint32_t)n_problems);
+    buf_put_u32(&m->out, (uint32_t)n_problems);
     for (size_t i = 0; i < n_problems; i++) {
-        put_u8(&m->out, warning[i]);
-        put_u32(&m->out, problems[i].line);
-        put_u32(&m->out, problems[i].col);
-        put_str(&m->out, problems[i].msg ? problems[i].msg : "");
+        buf_put_u8(&m->out, warning[i]);
+        buf_put_u32(&m->out, problems[i].line);
+        buf_put_u32(&m->out, problems[i].col);
+        buf_put_str(&m->out, problems[i].msg ? problems[i].msg : "");
     }
     size_t len = m->out.len - start + 8;
     if (len > MAX_RECORD) {
@@ -518,7 +402,7 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
                           (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
     memcpy(m->out.data + start, l, 4);
     uint64_t sum = hash_words(0, m->out.data + start, len - 8);
-    put_u64(&m->out, sum);
+    buf_put_u64(&m->out, sum);
     m->digest = hash_words(m->digest, &sum, sizeof sum);
     m->added += !reused;
     flush_out(m, false);

@@ -209,6 +209,83 @@ buf_steal(struct sf_buf *b, size_t *len)
     return s;
 }
 
+void
+buf_put_u8(struct sf_buf *b, uint8_t v)
+{
+    buf_append(b, &v, 1);
+}
+
+void
+buf_put_u32(struct sf_buf *b, uint32_t v)
+{
+    unsigned char c[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    buf_append(b, c, 4);
+}
+
+void
+buf_put_u64(struct sf_buf *b, uint64_t v)
+{
+    buf_put_u32(b, (uint32_t)v);
+    buf_put_u32(b, (uint32_t)(v >> 32));
+}
+
+void
+buf_put_str(struct sf_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    buf_put_u32(b, (uint32_t)n);
+    buf_append(b, s, n);
+}
+
+const unsigned char *
+cursor_bytes(struct sf_cursor *c, size_t n)
+{
+    if (c->bad || (size_t)(c->end - c->p) < n) {
+        c->bad = true;
+        return NULL;
+    }
+    const unsigned char *p = c->p;
+    c->p += n;
+    return p;
+}
+
+uint8_t
+cursor_u8(struct sf_cursor *c)
+{
+    const unsigned char *p = cursor_bytes(c, 1);
+    return p ? p[0] : 0;
+}
+
+uint32_t
+cursor_u32(struct sf_cursor *c)
+{
+    const unsigned char *p = cursor_bytes(c, 4);
+    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
+             : 0;
+}
+
+uint64_t
+cursor_u64(struct sf_cursor *c)
+{
+    uint64_t lo = cursor_u32(c);
+    return lo | (uint64_t)cursor_u32(c) << 32;
+}
+
+size_t
+cursor_str(struct sf_cursor *c, struct sf_buf *out)
+{
+    uint32_t n = cursor_u32(c);
+    const unsigned char *p = cursor_bytes(c, n);
+    size_t off = out->len;
+    if (!p || memchr(p, '\0', n))
+        c->bad = true;
+    else
+        buf_append(out, p, n);
+    buf_append_char(out, '\0');
+    return off;
+}
+
 uint64_t
 hash_fnv1a(uint64_t h, const void *p, size_t n)
 {

@@ -62,6 +62,32 @@ void buf_commit(struct sf_buf *b, size_t n);
 /* Hands the storage to the caller (NUL-terminated) and empties the buffer. */
 char *buf_steal(struct sf_buf *b, size_t *len);
 
+/*
+ * Fixed-width little-endian encoding, for the files snapfeed writes for
+ * itself (the manifest, the catalog's spill file).  Appends never fail
+ * short of the buffer's limit; reads go through a bounded cursor that
+ * marks itself bad on any overrun instead of reading past the end.
+ */
+void buf_put_u8(struct sf_buf *b, uint8_t v);
+void buf_put_u32(struct sf_buf *b, uint32_t v);
+void buf_put_u64(struct sf_buf *b, uint64_t v);
+/* A string as its u32 length and bytes (no NUL). */
+void buf_put_str(struct sf_buf *b, const char *s);
+
+struct sf_cursor {
+    const unsigned char *p, *end;
+    bool bad;
+};
+
+uint8_t cursor_u8(struct sf_cursor *c);
+uint32_t cursor_u32(struct sf_cursor *c);
+uint64_t cursor_u64(struct sf_cursor *c);
+/* A string written by buf_put_str(), appended NUL-terminated to out;
+ * returns its offset in out.  One with a NUL inside marks c bad. */
+size_t cursor_str(struct sf_cursor *c, struct sf_buf *out);
+/* n raw bytes, or NULL (and c bad) when there are not that many. */
+const unsigned char *cursor_bytes(struct sf_cursor *c, size_t n);
+
 /* FNV-1a, 64 bit.  Stable across versions: tag: ids depend on it. */
 #define SF_FNV_OFFSET UINT64_C(14695981039346656037)
 uint64_t hash_fnv1a(uint64_t h, const void *p, size_t n);
