@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "limits.h"
 #include "slug.h"
 #include "util.h"
@@ -262,21 +263,6 @@ cmp_bucket(const void *pa, const void *pb)
 }
 
 static bool
-write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
-static bool
 open_spill(struct sf_catalog *cat)
 {
     const char *dirs[] = {cat->spill_dir, getenv("TMPDIR"), "/tmp"};
@@ -319,7 +305,7 @@ spill(struct sf_catalog *cat)
         }
     }
     run.off[N_BUCKETS] = cat->spill_end + b.len;
-    if (!write_all(cat->spill_fd, b.data ? b.data : "", b.len)) {
+    if (!file_write_all(cat->spill_fd, b.data ? b.data : "", b.len)) {
         cat->spill_failed = true;
         buf_finish(&b);
         return;

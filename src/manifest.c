@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "sf_version.h"
 
 #define MAGIC "SFMANIF\n"
@@ -178,19 +179,10 @@ flush_out(struct sf_manifest *m, bool all)
 {
     if (m->out_fd < 0 || (!all && m->out.len < 65536))
         return;
-    const char *p = m->out.data;
-    size_t n = m->out.len;
-    while (n && !m->write_failed) {
-        ssize_t w = write(m->out_fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            m->write_failed = true;
-            m->write_errno = errno;
-            break;
-        }
-        p += w;
-        n -= (size_t)w;
+    if (!m->write_failed && !file_write_all(m->out_fd, m->out.data ? m->out.data : "",
+                                            m->out.len)) {
+        m->write_failed = true;
+        m->write_errno = errno;
     }
     buf_clear(&m->out);
 }
@@ -244,37 +236,14 @@ open_old(struct sf_manifest *m, char **note)
     next_record(m);
 }
 
-static bool
-make_dirs(const char *path)
-{
-    char *p = xstrdup(path);
-    bool ok = true;
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char ch = *s;
-            *s = '\0';
-            if (mkdir(p, 0755) != 0 && errno != EEXIST)
-                ok = false;
-            *s = ch;
-            if (!ch || !ok)
-                break;
-        }
-    }
-    free(p);
-    return ok;
-}
-
 struct sf_manifest *
 manifest_open(const char *state_dir, uint64_t settings, int64_t started, char **note,
               struct sf_error *err)
 {
     if (note)
         *note = NULL;
-    if (!make_dirs(state_dir)) {
-        error_set(err, state_dir, 0, 0, "cannot create the state directory: %s",
-                  strerror(errno));
+    if (!file_mkdirs(state_dir, err))
         return NULL;
-    }
     int dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0) {
         error_set(err, state_dir, 0, 0, "cannot open the state directory: %s", strerror(errno));

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 #include "limits.h"
 
 #define LOCK_NAME ".snapfeed.lock"
@@ -45,30 +47,6 @@ safe_name(const char *s, size_t n)
         if ((unsigned char)s[i] < 0x20 || s[i] == '/' || s[i] == '\\')
             return false;
     return true;
-}
-
-/* mkdir -p for an output root given in the configuration. */
-static bool
-make_dirs(const char *path, struct sf_error *err)
-{
-    char *p = xstrdup(path);
-    bool ok = true;
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-                error_set(err, p, 0, 0, "cannot create directory: %s", strerror(errno));
-                ok = false;
-                break;
-            }
-            *s = c;
-            if (!c)
-                break;
-        }
-    }
-    free(p);
-    return ok;
 }
 
 /* Removes temporaries a killed run left in directory fd (and its subdirectories). */
@@ -107,7 +85,7 @@ output_open(const char *dir, enum sf_output_lock lock, bool dry_run, struct sf_e
     o->fd = o->lock_fd = -1;
     o->dry_run = dry_run;
     buf_init(&o->old, 0);
-    if (!dry_run && !make_dirs(dir, err))
+    if (!dry_run && !file_mkdirs(dir, err))
         goto fail;
     /* The configured directory itself may be a link: it was chosen. */
     o->fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -202,22 +180,6 @@ same_bytes(struct sf_output *o, int dfd, const char *name, const void *data, siz
     return same;
 }
 
-static bool
-write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 bool
 output_stage(struct sf_output *o, const char *path, const void *data, size_t len, bool *changed,
              struct sf_error *err)
@@ -249,7 +211,7 @@ output_stage(struct sf_output *o, const char *path, const void *data, size_t len
         fd = openat(dfd, s.tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         /* fsync each file rather than syncfs() the whole file system: the
          * captures beside it may hold far more unwritten data. */
-        if (fd < 0 || !write_all(fd, data, len) || fsync(fd) != 0) {
+        if (fd < 0 || !file_write_all(fd, data, len) || fsync(fd) != 0) {
             error_set(err, o->root, 0, 0, "cannot write %s: %s", path, strerror(errno));
             if (fd >= 0)
                 unlinkat(dfd, s.tmp, 0);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "url.h"
 
 /*
@@ -27,7 +28,6 @@
  */
 #define HEAD "snapfeed-outputs 1\n"
 #define NAME "outputs"
-#define TMP_NAME ".outputs.tmp"
 #define MAX_SIZE (16u << 20)
 
 struct unit {
@@ -304,31 +304,12 @@ state_save(const struct sf_state *s, const char *state_dir, struct sf_error *err
 
     bool ok = false;
     int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int fd = dfd < 0 ? -1
-                     : openat(dfd, TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                              0644);
-    if (fd >= 0) {
-        const char *p = b.data;
-        size_t n = b.len;
-        while (n) {
-            ssize_t w = write(fd, p, n);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                break;
-            p += w;
-            n -= (size_t)w;
-        }
-        ok = n == 0 && fsync(fd) == 0;
-        ok = close(fd) == 0 && ok;
-        ok = ok && renameat(dfd, TMP_NAME, dfd, NAME) == 0;
-        if (!ok)
-            unlinkat(dfd, TMP_NAME, 0);
-        else
-            fsync(dfd);
-    }
-    if (!ok)
-        error_set(err, state_dir, 0, 0, "cannot write the output state: %s", strerror(errno));
+    char *display = xasprintf("%s/%s", state_dir, NAME);
+    if (dfd < 0)
+        error_set(err, state_dir, 0, 0, "cannot open: %s", strerror(errno));
+    else
+        ok = file_replace(dfd, NAME, b.data, b.len, display, err);
+    free(display);
     if (dfd >= 0)
         close(dfd);
     buf_finish(&b);

@@ -7,56 +7,10 @@
 #include <string.h>
 
 bool
-text_utf8_valid(const char *str, size_t n, size_t *bad)
+text_utf8_valid(const char *s, size_t n, size_t *bad)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        /* ASCII runs are common even in Chinese text (digits, markup). */
-        while (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (w & UINT64_C(0x8080808080808080))
-                break;
-            i += 8;
-        }
-        if (i >= n)
-            break;
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned lo = 0x80, hi = 0xBF;   /* allowed range of the 2nd byte */
-        if (c >= 0xC2 && c <= 0xDF)
-            len = 2;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0)
-                lo = 0xA0;                /* overlong */
-            else if (c == 0xED)
-                hi = 0x9F;                /* surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;                /* above U+10FFFF */
-        } else
-            goto invalid;
-        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
-            goto invalid;
-        for (size_t k = 2; k < len; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                goto invalid;
-        i += len;
-    }
-    return true;
-invalid:
-    if (bad)
-        *bad = i;
-    return false;
+    bool dirty;
+    return text_scan(s, n, bad, &dirty);
 }
 
 /* SWAR: true when some byte of w is below 0x20 or is 0x7F, or has its

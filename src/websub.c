@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 #include "limits.h"
 #include "sf_version.h"
 #include "url.h"
@@ -28,7 +30,6 @@
  */
 
 #define QUEUE_NAME "websub-queue"
-#define QUEUE_TMP ".websub-queue.tmp"
 #define LOCK_NAME "websub.lock"
 
 enum {
@@ -202,46 +203,6 @@ struct sf_websub_state {
     bool existed;
 };
 
-/* mkdir -p: the state directory is named in feeds.yaml and may be deep. */
-static bool
-make_dirs(const char *path, struct sf_error *err)
-{
-    char *p = xstrdup(path);
-    bool ok = true;
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-                error_set(err, p, 0, 0, "cannot create directory: %s", strerror(errno));
-                ok = false;
-                break;
-            }
-            *s = c;
-            if (!c)
-                break;
-        }
-    }
-    free(p);
-    return ok;
-}
-
-static bool
-write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 /* Reads the queue file into s->loaded; a missing file is an empty queue. */
 static bool
 read_queue(struct sf_websub_state *s, struct sf_error *err)
@@ -293,7 +254,7 @@ websub_state_open(const char *dir, long wait_ms, struct sf_websub_queue *q,
     s->path = xasprintf("%s/%s", dir, QUEUE_NAME);
     s->fd = s->lock_fd = -1;
     buf_init(&s->loaded, SF_MAX_QUEUE_SIZE);
-    if (!make_dirs(dir, err))
+    if (!file_mkdirs(dir, err))
         goto fail;
     s->fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->fd < 0) {
@@ -339,12 +300,18 @@ websub_state_save(struct sf_websub_state *s, const struct sf_websub_queue *q,
     struct sf_buf b;
     buf_init(&b, SF_MAX_QUEUE_SIZE);
     bool ok = false;
-    int fd = -1;
     if (q->n == 0) {
-        if (!s->existed)
-            return true;
+        if (!s->existed) {
+            ok = true;
+            goto out;
+        }
         if (unlinkat(s->fd, QUEUE_NAME, 0) != 0 && errno != ENOENT) {
             error_set(err, s->path, 0, 0, "cannot remove: %s", strerror(errno));
+            goto out;
+        }
+        /* The removal is durable once the directory is. */
+        if (fsync(s->fd) != 0) {
+            error_set(err, s->dir, 0, 0, "cannot sync: %s", strerror(errno));
             goto out;
         }
     } else {
@@ -353,32 +320,10 @@ websub_state_save(struct sf_websub_state *s, const struct sf_websub_queue *q,
                       SF_MAX_QUEUE_SIZE >> 20);
             goto out;
         }
-        if (s->existed && b.len == s->loaded.len &&
-            memcmp(b.data, s->loaded.data ? s->loaded.data : "", b.len) == 0) {
-            ok = true;
+        bool same = s->existed && b.len == s->loaded.len &&
+                    memcmp(b.data, s->loaded.data ? s->loaded.data : "", b.len) == 0;
+        if (!same && !file_replace(s->fd, QUEUE_NAME, b.data, b.len, s->path, err))
             goto out;
-        }
-        fd = openat(s->fd, QUEUE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                    0644);
-        if (fd < 0 || !write_all(fd, b.data, b.len) || fsync(fd) != 0) {
-            error_set(err, s->path, 0, 0, "cannot write: %s", strerror(errno));
-            goto out;
-        }
-        int r = close(fd);
-        fd = -1;
-        if (r != 0) {
-            error_set(err, s->path, 0, 0, "cannot write: %s", strerror(errno));
-            goto out;
-        }
-        if (renameat(s->fd, QUEUE_TMP, s->fd, QUEUE_NAME) != 0) {
-            error_set(err, s->path, 0, 0, "cannot rename into place: %s", strerror(errno));
-            goto out;
-        }
-    }
-    /* The rename or removal is durable once the directory is. */
-    if (fsync(s->fd) != 0) {
-        error_set(err, s->dir, 0, 0, "cannot sync: %s", strerror(errno));
-        goto out;
     }
     s->existed = q->n > 0;
     buf_clear(&s->loaded);
@@ -386,10 +331,6 @@ websub_state_save(struct sf_websub_state *s, const struct sf_websub_queue *q,
         buf_append(&s->loaded, b.data, b.len);
     ok = true;
 out:
-    if (fd >= 0)
-        close(fd);
-    if (!ok && q->n)
-        unlinkat(s->fd, QUEUE_TMP, 0);
     buf_finish(&b);
     return ok;
 }

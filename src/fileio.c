@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* fileio.c - the few file operations several modules need, done once */
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bool
+file_mkdirs(const char *path, struct sf_error *err)
+{
+    char *p = xstrdup(path);
+    bool ok = true;
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+                error_set(err, p, 0, 0, "cannot create directory: %s", strerror(errno));
+                ok = false;
+                break;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    free(p);
+    return ok;
+}
+
+bool
+file_write_all(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+bool
+file_replace(int dirfd, const char *name, const void *data, size_t n, const char *display,
+             struct sf_error *err)
+{
+    char *tmp = xasprintf(".%s.tmp", name);
+    bool ok = false;
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 || !file_write_all(fd, data, n) || fsync(fd) != 0) {
+        error_set(err, display, 0, 0, "cannot write: %s", strerror(errno));
+        goto out;
+    }
+    int r = close(fd);
+    fd = -1;
+    if (r != 0) {
+        error_set(err, display, 0, 0, "cannot write: %s", strerror(errno));
+        goto out;
+    }
+    if (renameat(dirfd, tmp, dirfd, name) != 0) {
+        error_set(err, display, 0, 0, "cannot rename into place: %s", strerror(errno));
+        goto out;
+    }
+    /* The rename is durable once the directory is. */
+    if (fsync(dirfd) != 0) {
+        error_set(err, display, 0, 0, "cannot sync its directory: %s", strerror(errno));
+        goto out;
+    }
+    ok = true;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (!ok)
+        unlinkat(dirfd, tmp, 0);
+    free(tmp);
+    return ok;
+}
