@@ -212,7 +212,28 @@ worker_main(void *arg)
     return NULL;
 }
 
-/* Hands the result of file seq to the catalog and the report. */
+static void
+add_entry(struct run *r, const struct sf_entry *e)
+{
+    if (!catalog_add(r->catalog, e)) {
+        struct sf_error err = {0};
+        error_set(&err, e->path, 0, 0, "more than %d categories; '%s' is left out",
+                  SF_MAX_FEEDS, e->category);
+        report_problem(r, &err, false);
+        error_finish(&err);
+    }
+}
+
+/* Entries the manifest held back while nothing had changed, handed over
+ * at the first change (or when the catalog is needed after all). */
+static void
+replay_entry(void *ctx, const struct sf_entry *e)
+{
+    add_entry(ctx, e);
+}
+
+/* Hands the result of one file to the manifest, the catalog and the
+ * report, in walk order. */
 static void
 commit(struct run *r, struct result *res)
 {
@@ -225,20 +246,14 @@ commit(struct run *r, struct result *res)
         e->category = res->strings.data + (uintptr_t)e->category;
         e->path = res->strings.data + (uintptr_t)e->path;
     }
-    if (r->manifest)
-        manifest_add(r->manifest, res->input, res->strings.data + res->path, &res->st,
-                     res->entries, res->n_entries, res->problems.v, res->warning,
-                     res->problems.n, res->reused);
-    for (size_t i = 0; i < res->n_entries; i++) {
-        struct sf_entry e = res->entries[i];
-        if (!catalog_add(r->catalog, &e)) {
-            struct sf_error err = {0};
-            error_set(&err, e.path, 0, 0, "more than %d categories; '%s' is left out",
-                      SF_MAX_FEEDS, e.category);
-            report_problem(r, &err, false);
-            error_finish(&err);
-        }
-    }
+    /* While nothing has changed the manifest keeps the entries back: a
+     * rerun that finds no change never fills the catalog. */
+    bool held = r->manifest &&
+                manifest_add(r->manifest, res->input, res->strings.data + res->path, &res->st,
+                             res->entries, res->n_entries, res->problems.v, res->warning,
+                             res->problems.n, res->reused, replay_entry, r);
+    for (size_t i = 0; i < res->n_entries && !held; i++)
+        add_entry(r, &res->entries[i]);
     result_clear(res);
 }
 
@@ -941,8 +956,11 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
     }
     res->parsed = r.parsed;
     res->reused = r.reused;
-    if (r.manifest && !manifest_commit(r.manifest, err))
-        goto out;
+    if (r.manifest) {
+        manifest_end_walk(r.manifest, replay_entry, &r);
+        if (!manifest_commit(r.manifest, err))
+            goto out;
+    }
 
     /* With the same captures, settings and program as the last run, and
      * its files as it left them, there is nothing to do. */
@@ -971,6 +989,13 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
         }
     }
     bool wrote = true;
+    if (!res->unchanged && r.manifest && !manifest_changed(r.manifest) &&
+        !manifest_replay(r.manifest, replay_entry, &r)) {
+        /* nothing changed, but the output needs writing: the catalog is
+         * filled from the manifest, which just read well */
+        error_set(err, c->output.state_dir, 0, 0, "cannot read the manifest again");
+        goto out;
+    }
     if (!res->unchanged) {
         next = state_new(run_key);
         wrote = write_feeds(&r, out, old, next, settings, err) &&

@@ -12,15 +12,43 @@
 #include "fileio.h"
 #include "sf_version.h"
 
+/*
+ * The file: a header, then one record per file in walk order:
+ *
+ *     u32 length (of the whole record), u32 input, u64 size, u64 mtime_ns,
+ *     u64 inode, u64 device, str path, u32 n, n entries
+ *     (catalog_entry_encode), u32 n, n problems (u8 warning, u32 line,
+ *     u32 col, str message), u64 checksum of all the bytes before it
+ *
+ * Numbers little-endian, strings as u32 length + bytes.
+ */
 #define MAGIC "SFMANIF\n"
-#define FORMAT 1u
+#define FORMAT 2u
 #define HEADER_LEN (8 + 4 + 4 + 8 + 8 + 8 + 8)
 #define MAX_RECORD (1u << 20)
 #define NAME "manifest"
 #define TMP_NAME ".manifest.tmp"
 #define RACY_SECONDS 1
 
-/* ---- the manifest ----------------------------------------------------- */
+/* One decoded record. */
+struct record {
+    uint32_t input;
+    struct stat st;
+    size_t path;                /* offset in strings */
+    struct sf_buf strings;
+    struct sf_entry *entries;
+    size_t n_entries, cap_entries;
+    struct sf_error *problems;
+    bool *warning;
+    size_t n_problems, cap_problems;
+    uint64_t sum;
+};
+
+/* A hit handed out by manifest_find(), not yet added. */
+struct hit {
+    uint64_t start, end;        /* its bytes in the old file */
+    uint64_t sum;
+};
 
 struct sf_manifest {
     char *dir;
@@ -32,49 +60,128 @@ struct sf_manifest {
     int in_fd;
     struct sf_buf in;           /* bytes read ahead */
     size_t in_pos;
+    uint64_t in_base;           /* file offset of in.data[0] */
     bool in_done;               /* exhausted, or unusable from here on */
     int64_t old_started;
-    /* its current record, decoded */
-    bool have;
-    bool consumed;              /* handed out by the last lookup: advance first */
-    uint32_t cur_input;
-    struct stat cur_st;
-    size_t cur_path;            /* offset in cur_strings */
-    struct sf_buf cur_strings;
-    struct sf_entry *cur_entries;
-    size_t n_cur_entries, cap_cur_entries;
-    struct sf_error *cur_problems;
-    bool *cur_warning;
-    size_t n_cur_problems, cap_cur_problems;
-    uint64_t cur_sum;
+    bool have;                  /* cur holds a record */
+    bool consumed;              /* cur was handed out by the last lookup: advance first */
+    struct record cur;
+    uint64_t cur_start, cur_end;
 
-    /* the new manifest */
+    /* hits in the order they will be added */
+    struct hit *hits;
+    size_t hit_head, n_hits, cap_hits;
+
+    /* while lazy, the new manifest is the old one's first prefix_end bytes */
+    bool lazy;
+    uint64_t prefix_end;
+    bool changed;
+
+    /* the new manifest, once it differs */
     int out_fd;
     struct sf_buf out;
     bool write_failed;
     int write_errno;
-    bool changed;
     uint64_t digest;
-    size_t reused, added;
 };
 
+/* ---- records ---------------------------------------------------------- */
+
 static void
-clear_problems(struct sf_manifest *m)
+record_finish(struct record *r)
 {
-    for (size_t i = 0; i < m->n_cur_problems; i++)
-        error_finish(&m->cur_problems[i]);
-    m->n_cur_problems = 0;
+    for (size_t i = 0; i < r->n_problems; i++)
+        error_finish(&r->problems[i]);
+    free(r->problems);
+    free(r->warning);
+    free(r->entries);
+    buf_finish(&r->strings);
 }
+
+/* Decodes (and checks) the record in rec[0..len); false when damaged. */
+static bool
+decode_record(const unsigned char *rec, size_t len, struct record *r)
+{
+    if (len < 4 + 8)
+        return false;
+    struct sf_cursor sc = {rec + len - 8, rec + len, false};
+    r->sum = cursor_u64(&sc);
+    if (hash_words(0, rec, len - 8) != r->sum)
+        return false;
+    struct sf_cursor c = {rec + 4, rec + len - 8, false};
+    r->input = cursor_u32(&c);
+    memset(&r->st, 0, sizeof r->st);
+    r->st.st_size = (off_t)cursor_u64(&c);
+    uint64_t mtime = cursor_u64(&c);
+    r->st.st_mtim.tv_sec = (time_t)(mtime / 1000000000u);
+    r->st.st_mtim.tv_nsec = (long)(mtime % 1000000000u);
+    r->st.st_ino = (ino_t)cursor_u64(&c);
+    r->st.st_dev = (dev_t)cursor_u64(&c);
+    buf_clear(&r->strings);
+    r->path = cursor_str(&c, &r->strings);
+    uint32_t n = cursor_u32(&c);
+    if (n > MAX_RECORD / 16)
+        return false;
+    if (n > r->cap_entries) {
+        r->cap_entries = n;
+        r->entries = xreallocarray(r->entries, n, sizeof *r->entries);
+    }
+    r->n_entries = n;
+    for (uint32_t i = 0; i < n; i++)
+        catalog_entry_decode(&c, &r->strings, &r->entries[i]);
+    for (size_t i = 0; i < r->n_problems; i++)
+        error_finish(&r->problems[i]);
+    r->n_problems = 0;
+    uint32_t np = cursor_u32(&c);
+    if (np > MAX_RECORD / 16)
+        return false;
+    if (np > r->cap_problems) {
+        r->cap_problems = np;
+        r->problems = xreallocarray(r->problems, np, sizeof *r->problems);
+        r->warning = xreallocarray(r->warning, np, sizeof *r->warning);
+    }
+    for (uint32_t i = 0; i < np && !c.bad; i++) {
+        r->warning[i] = cursor_u8(&c);
+        unsigned line = cursor_u32(&c), col = cursor_u32(&c);
+        size_t off = cursor_str(&c, &r->strings);
+        r->problems[i] = (struct sf_error){0};
+        error_set(&r->problems[i], r->strings.data + r->path, line, col, "%s",
+                  r->strings.data + off);
+        r->n_problems++;
+    }
+    if (c.bad || c.p != c.end)
+        return false;
+    /* the strings are in place: offsets become pointers */
+    for (uint32_t i = 0; i < n; i++) {
+        struct sf_entry *e = &r->entries[i];
+        e->id = r->strings.data + (uintptr_t)e->id;
+        e->category = r->strings.data + (uintptr_t)e->category;
+        e->path = r->strings.data + r->path;
+        e->input = r->input;
+    }
+    return true;
+}
+
+static uint32_t
+record_len(const unsigned char *p)
+{
+    struct sf_cursor c = {p, p + 4, false};
+    return cursor_u32(&c);
+}
+
+/* ---- the old manifest ------------------------------------------------- */
 
 /* Reads until in holds at least n bytes from in_pos; false at the end. */
 static bool
 fill(struct sf_manifest *m, size_t n)
 {
     if (m->in_pos > 0 && m->in_pos == m->in.len) {
+        m->in_base += m->in.len;
         buf_clear(&m->in);
         m->in_pos = 0;
     } else if (m->in_pos > 65536) {
         memmove(m->in.data, m->in.data + m->in_pos, m->in.len - m->in_pos);
+        m->in_base += m->in_pos;
         m->in.len -= m->in_pos;
         m->in_pos = 0;
     }
@@ -90,7 +197,7 @@ fill(struct sf_manifest *m, size_t n)
     return true;
 }
 
-/* Decodes the next record of the old manifest into cur_*; false at its end
+/* Decodes the next record of the old manifest into cur; false at its end
  * or at damage (then the rest is not used). */
 static bool
 next_record(struct sf_manifest *m)
@@ -98,93 +205,22 @@ next_record(struct sf_manifest *m)
     m->have = false;
     if (m->in_done)
         return false;
-    if (!fill(m, 4))
-        goto done;
-    struct sf_cursor lc = {(unsigned char *)m->in.data + m->in_pos,
-                     (unsigned char *)m->in.data + m->in_pos + 4, false};
-    uint32_t len = cursor_u32(&lc);
-    if (len < 4 + 8 || len > MAX_RECORD || !fill(m, len))
-        goto damaged;
-    const unsigned char *rec = (unsigned char *)m->in.data + m->in_pos;
-    struct sf_cursor sc = {rec + len - 8, rec + len, false};
-    uint64_t sum = cursor_u64(&sc);
-    if (hash_words(0, rec, len - 8) != sum)
-        goto damaged;
-    struct sf_cursor c = {rec + 4, rec + len - 8, false};
-    m->cur_input = cursor_u32(&c);
-    memset(&m->cur_st, 0, sizeof m->cur_st);
-    m->cur_st.st_size = (off_t)cursor_u64(&c);
-    int64_t mtime = (int64_t)cursor_u64(&c);
-    m->cur_st.st_mtim.tv_sec = mtime / 1000000000;
-    m->cur_st.st_mtim.tv_nsec = mtime % 1000000000;
-    m->cur_st.st_ino = (ino_t)cursor_u64(&c);
-    m->cur_st.st_dev = (dev_t)cursor_u64(&c);
-    buf_clear(&m->cur_strings);
-    m->cur_path = cursor_str(&c, &m->cur_strings);
-    uint32_t n = cursor_u32(&c);
-    if (n > MAX_RECORD / 16)
-        goto damaged;
-    if (n > m->cap_cur_entries) {
-        m->cap_cur_entries = n;
-        m->cur_entries = xreallocarray(m->cur_entries, n, sizeof *m->cur_entries);
+    if (!fill(m, 4)) {
+        m->in_done = true;
+        return false;
     }
-    m->n_cur_entries = n;
-    for (uint32_t i = 0; i < n; i++) {
-        catalog_entry_decode(&c, &m->cur_strings, &m->cur_entries[i]);
+    uint32_t len = record_len((unsigned char *)m->in.data + m->in_pos);
+    if (len > MAX_RECORD || !fill(m, len) ||
+        !decode_record((unsigned char *)m->in.data + m->in_pos, len, &m->cur)) {
+        m->changed = true;   /* damaged: what follows is parsed again */
+        m->in_done = true;
+        return false;
     }
-    clear_problems(m);
-    uint32_t np = cursor_u32(&c);
-    if (np > MAX_RECORD / 16)
-        goto damaged;
-    if (np > m->cap_cur_problems) {
-        m->cap_cur_problems = np;
-        m->cur_problems = xreallocarray(m->cur_problems, np, sizeof *m->cur_problems);
-        m->cur_warning = xreallocarray(m->cur_warning, np, sizeof *m->cur_warning);
-    }
-    struct sf_buf msg;
-    buf_init(&msg, 0);
-    for (uint32_t i = 0; i < np && !c.bad; i++) {
-        m->cur_warning[i] = cursor_u8(&c);
-        unsigned line = cursor_u32(&c), col = cursor_u32(&c);
-        buf_clear(&msg);
-        cursor_str(&c, &msg);
-        m->cur_problems[i] = (struct sf_error){0};
-        error_set(&m->cur_problems[i], m->cur_strings.data + m->cur_path, line, col, "%s",
-                  msg.data);
-        m->n_cur_problems++;
-    }
-    buf_finish(&msg);
-    if (c.bad || c.p != c.end)
-        goto damaged;
-    /* strings are in place: turn offsets into pointers */
-    for (uint32_t i = 0; i < n; i++) {
-        struct sf_entry *e = &m->cur_entries[i];
-        e->id = m->cur_strings.data + (uintptr_t)e->id;
-        e->category = m->cur_strings.data + (uintptr_t)e->category;
-        e->path = m->cur_strings.data + m->cur_path;
-    }
-    m->cur_sum = sum;
+    m->cur_start = m->in_base + m->in_pos;
+    m->cur_end = m->cur_start + len;
     m->in_pos += len;
     m->have = true;
     return true;
-damaged:
-    m->changed = true;
-done:
-    m->in_done = true;
-    return false;
-}
-
-static void
-flush_out(struct sf_manifest *m, bool all)
-{
-    if (m->out_fd < 0 || (!all && m->out.len < 65536))
-        return;
-    if (!m->write_failed && !file_write_all(m->out_fd, m->out.data ? m->out.data : "",
-                                            m->out.len)) {
-        m->write_failed = true;
-        m->write_errno = errno;
-    }
-    buf_clear(&m->out);
 }
 
 static void
@@ -219,7 +255,7 @@ open_old(struct sf_manifest *m, char **note)
         ok = false;
     if (ok) {
         struct sf_cursor c = {(unsigned char *)m->in.data + HEADER_LEN - 16,
-                        (unsigned char *)m->in.data + HEADER_LEN, false};
+                              (unsigned char *)m->in.data + HEADER_LEN, false};
         m->old_started = (int64_t)cursor_u64(&c);
         ok = cursor_u64(&c) == hash_words(0, m->in.data, HEADER_LEN - 8);
     }
@@ -228,12 +264,124 @@ open_old(struct sf_manifest *m, char **note)
         if (note)
             *note = xasprintf("%s/%s is from another version or other settings, or damaged; "
                               "reading every capture again", m->dir, NAME);
-        m->changed = true;
         return;
     }
     m->in_pos = HEADER_LEN;
     m->in_done = false;
+    m->lazy = true;
+    m->prefix_end = HEADER_LEN;
     next_record(m);
+}
+
+/* ---- the new manifest ------------------------------------------------- */
+
+static void
+flush_out(struct sf_manifest *m, bool all)
+{
+    if (m->out_fd < 0 || (!all && m->out.len < 65536))
+        return;
+    if (!m->write_failed &&
+        !file_write_all(m->out_fd, m->out.data ? m->out.data : "", m->out.len)) {
+        m->write_failed = true;
+        m->write_errno = errno;
+    }
+    buf_clear(&m->out);
+}
+
+static bool
+open_out(struct sf_manifest *m)
+{
+    m->out_fd = openat(m->dirfd, TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                       0644);
+    if (m->out_fd < 0) {
+        m->write_failed = true;
+        m->write_errno = errno;
+        return false;
+    }
+    header(&m->out, m->settings, m->started);
+    return true;
+}
+
+/*
+ * Reads the old file's records in [from, to) again, in order: appends
+ * their bytes to the new manifest when copy is set, and hands their
+ * entries to fn (seq counting the records from 0, which is their place in
+ * the walk: the prefix is every file walked so far).
+ */
+static bool
+replay(struct sf_manifest *m, uint64_t from, uint64_t to, bool copy, sf_manifest_replay_fn fn,
+       void *ctx)
+{
+    struct sf_buf raw;
+    buf_init(&raw, 0);
+    struct record r = {0};
+    buf_init(&r.strings, 0);
+    uint32_t seq = 0;
+    bool ok = true;
+    uint64_t pos = from;
+    while (pos < to && ok) {
+        /* a chunk of whole records */
+        size_t want = to - pos > (4u << 20) ? (4u << 20) : (size_t)(to - pos);
+        if (want < MAX_RECORD && to - pos > want)
+            want = MAX_RECORD;
+        buf_clear(&raw);
+        char *dst = buf_reserve(&raw, want);
+        ssize_t got = dst ? pread(m->in_fd, dst, want, (off_t)pos) : -1;
+        if (got <= 0) {
+            ok = false;
+            break;
+        }
+        buf_commit(&raw, (size_t)got);
+        size_t k = 0;
+        while (k + 4 <= raw.len && pos + k < to) {
+            uint32_t len = record_len((unsigned char *)raw.data + k);
+            if (len < 12 || len > MAX_RECORD) {
+                ok = false;
+                break;
+            }
+            if (k + len > raw.len)
+                break;   /* the rest of it comes with the next chunk */
+            const unsigned char *rec = (unsigned char *)raw.data + k;
+            if (!decode_record(rec, len, &r)) {
+                ok = false;
+                break;
+            }
+            if (copy) {
+                buf_append(&m->out, rec, len);
+                flush_out(m, false);
+            }
+            for (size_t i = 0; fn && i < r.n_entries; i++) {
+                r.entries[i].seq = seq;
+                fn(ctx, &r.entries[i]);
+            }
+            seq++;
+            k += len;
+        }
+        if (!k)
+            ok = false;   /* not even one record fits: damaged */
+        pos += k;
+    }
+    record_finish(&r);
+    buf_finish(&raw);
+    return ok;
+}
+
+/* The first change: the new manifest becomes the old prefix plus what
+ * follows, and the caller gets the prefix's entries. */
+static void
+materialize(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
+{
+    if (!m->lazy)
+        return;
+    m->lazy = false;
+    m->changed = true;
+    if (!open_out(m))
+        return;
+    if (!replay(m, HEADER_LEN, m->prefix_end, true, fn, ctx)) {
+        /* it read well a moment ago: the machine is failing */
+        m->write_failed = true;
+        m->write_errno = EIO;
+    }
 }
 
 struct sf_manifest *
@@ -256,18 +404,20 @@ manifest_open(const char *state_dir, uint64_t settings, int64_t started, char **
     m->started = started;
     m->in_fd = m->out_fd = -1;
     buf_init(&m->in, MAX_RECORD + 131072);
-    buf_init(&m->cur_strings, MAX_RECORD);
+    buf_init(&m->cur.strings, MAX_RECORD);
     buf_init(&m->out, 0);
     m->digest = SF_FNV_OFFSET;
     open_old(m, note);
-    m->out_fd = openat(dirfd, TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                       0644);
-    if (m->out_fd < 0) {
-        error_set(err, state_dir, 0, 0, "cannot write %s: %s", TMP_NAME, strerror(errno));
-        manifest_free(m);
-        return NULL;
+    if (!m->lazy) {
+        /* nothing usable to compare with: the manifest is new */
+        m->changed = true;
+        if (!open_out(m)) {
+            error_set(err, state_dir, 0, 0, "cannot write %s: %s", TMP_NAME,
+                      strerror(m->write_errno));
+            manifest_free(m);
+            return NULL;
+        }
     }
-    header(&m->out, settings, started);
     return m;
 }
 
@@ -296,16 +446,22 @@ same_stat(const struct stat *a, const struct stat *b)
            a->st_dev == b->st_dev;
 }
 
-bool
-manifest_find(struct sf_manifest *m, uint32_t input, const char *path, const struct stat *st,
-              struct sf_manifest_file *out)
+static void
+advance(struct sf_manifest *m)
 {
     if (m->consumed) {
         m->consumed = false;
         next_record(m);
     }
+}
+
+bool
+manifest_find(struct sf_manifest *m, uint32_t input, const char *path, const struct stat *st,
+              struct sf_manifest_file *out)
+{
+    advance(m);
     while (m->have) {
-        int c = manifest_walk_cmp(m->cur_input, m->cur_strings.data + m->cur_path, input, path);
+        int c = manifest_walk_cmp(m->cur.input, m->cur.strings.data + m->cur.path, input, path);
         if (c > 0)
             return false;   /* a new file */
         if (c < 0) {
@@ -316,33 +472,57 @@ manifest_find(struct sf_manifest *m, uint32_t input, const char *path, const str
         /* A file changed in the same second as the last run started might
          * have changed again without its mtime showing it: parse it. */
         bool racy = st->st_mtim.tv_sec >= m->old_started - RACY_SECONDS;
-        bool hit = !racy && same_stat(&m->cur_st, st);
-        if (hit) {
-            out->entries = m->cur_entries;
-            out->n_entries = m->n_cur_entries;
-            out->problems = m->cur_problems;
-            out->warning = m->cur_warning;
-            out->n_problems = m->n_cur_problems;
-            /* borrowed until the next lookup, which advances */
-            m->consumed = true;
-            m->reused++;
-            return true;
+        if (racy || !same_stat(&m->cur.st, st)) {
+            next_record(m);
+            return false;
         }
-        next_record(m);
-        return false;
+        out->entries = m->cur.entries;
+        out->n_entries = m->cur.n_entries;
+        out->problems = m->cur.problems;
+        out->warning = m->cur.warning;
+        out->n_problems = m->cur.n_problems;
+        if (m->n_hits == m->cap_hits) {
+            /* grow the ring, unrolling it */
+            size_t cap = m->cap_hits ? m->cap_hits * 2 : 256;
+            struct hit *h = xcalloc(cap, sizeof *h);
+            for (size_t i = 0; i < m->n_hits; i++)
+                h[i] = m->hits[(m->hit_head + i) % m->cap_hits];
+            free(m->hits);
+            m->hits = h;
+            m->cap_hits = cap;
+            m->hit_head = 0;
+        }
+        m->hits[(m->hit_head + m->n_hits++) % m->cap_hits] =
+            (struct hit){m->cur_start, m->cur_end, m->cur.sum};
+        m->consumed = true;   /* borrowed until the next lookup, which advances */
+        return true;
     }
     return false;
 }
 
-void
+bool
 manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const struct stat *st,
              const struct sf_entry *entries, size_t n_entries, const struct sf_error *problems,
-             const bool *warning, size_t n_problems, bool reused)
+             const bool *warning, size_t n_problems, bool reused, sf_manifest_replay_fn fn,
+             void *ctx)
 {
+    struct hit hit = {0};
+    if (reused && m->n_hits) {
+        hit = m->hits[m->hit_head];
+        m->hit_head = (m->hit_head + 1) % m->cap_hits;
+        m->n_hits--;
+    }
+    if (m->lazy && reused && hit.start == m->prefix_end) {
+        /* the old file still holds it, right where it goes */
+        m->prefix_end = hit.end;
+        m->digest = hash_words(m->digest, &hit.sum, sizeof hit.sum);
+        return true;
+    }
+    materialize(m, fn, ctx);
     if (!reused)
         m->changed = true;
     size_t start = m->out.len;
-    buf_put_u32(&m->out, 0);   /* length, patched below */
+    buf_put_u32(&m->out, 0);   /* the length, patched below */
     buf_put_u32(&m->out, input);
     buf_put_u64(&m->out, (uint64_t)st->st_size);
     buf_put_u64(&m->out, (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
@@ -350,9 +530,8 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
     buf_put_u64(&m->out, (uint64_t)st->st_dev);
     buf_put_str(&m->out, path);
     buf_put_u32(&m->out, (uint32_t)n_entries);
-    for (size_t i = 0; i < n_entries; i++) {
+    for (size_t i = 0; i < n_entries; i++)
         catalog_entry_encode(&m->out, &entries[i]);
-    }
     buf_put_u32(&m->out, (uint32_t)n_problems);
     for (size_t i = 0; i < n_problems; i++) {
         buf_put_u8(&m->out, warning[i]);
@@ -362,10 +541,9 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
     }
     size_t len = m->out.len - start + 8;
     if (len > MAX_RECORD) {
-        /* too big to keep (a huge JSON Lines file): it is parsed every run */
+        /* too big to keep (a huge JSON Lines file): parsed on every run */
         m->out.len = start;
-        m->changed = true;
-        return;
+        return false;
     }
     unsigned char l[4] = {(unsigned char)len, (unsigned char)(len >> 8),
                           (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
@@ -373,14 +551,30 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
     uint64_t sum = hash_words(0, m->out.data + start, len - 8);
     buf_put_u64(&m->out, sum);
     m->digest = hash_words(m->digest, &sum, sizeof sum);
-    m->added += !reused;
     flush_out(m, false);
+    return false;
+}
+
+bool
+manifest_end_walk(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
+{
+    advance(m);
+    /* records left in the old file, or skipped ones: files now gone */
+    if (m->have || m->changed)
+        materialize(m, fn, ctx);
+    return !m->lazy;
 }
 
 bool
 manifest_changed(const struct sf_manifest *m)
 {
-    return m->changed || (m->have && !m->consumed);
+    return !m->lazy;
+}
+
+bool
+manifest_replay(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
+{
+    return !m->lazy || replay(m, HEADER_LEN, m->prefix_end, false, fn, ctx);
 }
 
 uint64_t
@@ -389,34 +583,16 @@ manifest_digest(const struct sf_manifest *m)
     return m->digest;
 }
 
-void
-manifest_counts(const struct sf_manifest *m, size_t *reused, size_t *added)
-{
-    *reused = m->reused;
-    *added = m->added;
-}
-
 bool
 manifest_commit(struct sf_manifest *m, struct sf_error *err)
 {
-    /* records of the old manifest never looked up: files now gone */
-    if (m->consumed) {
-        m->consumed = false;
-        next_record(m);
-    }
-    if (m->have)
-        m->changed = true;
-    if (!manifest_changed(m) && m->in_fd >= 0) {
-        unlinkat(m->dirfd, TMP_NAME, 0);
-        close(m->out_fd);
-        m->out_fd = -1;
-        return true;
-    }
+    if (m->lazy)
+        return true;   /* the old manifest is the new one */
     flush_out(m, true);
-    bool ok = !m->write_failed && fsync(m->out_fd) == 0;
+    bool ok = !m->write_failed && m->out_fd >= 0 && fsync(m->out_fd) == 0;
     if (!ok && !m->write_errno)
         m->write_errno = errno;
-    if (close(m->out_fd) != 0 && ok) {
+    if (m->out_fd >= 0 && close(m->out_fd) != 0 && ok) {
         ok = false;
         m->write_errno = errno;
     }
@@ -446,11 +622,8 @@ manifest_free(struct sf_manifest *m)
     if (m->in_fd >= 0)
         close(m->in_fd);
     close(m->dirfd);
-    clear_problems(m);
-    free(m->cur_problems);
-    free(m->cur_warning);
-    free(m->cur_entries);
-    buf_finish(&m->cur_strings);
+    record_finish(&m->cur);
+    free(m->hits);
     buf_finish(&m->in);
     buf_finish(&m->out);
     free(m->dir);

@@ -26,6 +26,14 @@
  * (those files are parsed), and the new manifest is written whole.  Files
  * modified within a second of the last run's start are parsed again, since
  * their mtime cannot tell a later change apart ("racy" entries).
+ *
+ * Reruns cost only what changed.  While every file so far is an unchanged
+ * hit, in the old order, the manifest only notes how far the old file still
+ * holds: nothing is written, and the caller does not feed the catalog.  At
+ * the first change the old records up to there are copied into the new
+ * manifest and replayed to the caller (so the catalog catches up), and
+ * everything after is written as it comes.  A run that finds no change
+ * writes nothing at all.
  */
 struct sf_manifest;
 
@@ -38,13 +46,17 @@ struct sf_manifest_file {
     size_t n_problems;
 };
 
+/* Receives the entries of records replayed from the old manifest, with
+ * seq (the record's place in the walk), input and path set. */
+typedef void (*sf_manifest_replay_fn)(void *ctx, const struct sf_entry *e);
+
 /*
  * Opens the manifest in state_dir (creating the directory): the old one for
  * reading when it exists and its header matches settings (a hash of what
- * parsing depends on), and a new one to write.  started is when this run
- * began (seconds), for the racy check.  Returns NULL with err set when the
- * state directory cannot be used; a missing, stale or damaged old manifest
- * is not an error (*note, if not NULL, then says what was wrong with it).
+ * parsing depends on).  started is when this run began (seconds), for the
+ * racy check.  Returns NULL with err set when the state directory cannot be
+ * used; a missing, stale or damaged old manifest is not an error (*note, if
+ * not NULL, then says what was wrong with it).
  */
 struct sf_manifest *manifest_open(const char *state_dir, uint64_t settings, int64_t started,
                                   char **note, struct sf_error *err);
@@ -57,22 +69,34 @@ struct sf_manifest *manifest_open(const char *state_dir, uint64_t settings, int6
 bool manifest_find(struct sf_manifest *m, uint32_t input, const char *path,
                    const struct stat *st, struct sf_manifest_file *out);
 
-/* Appends a file's record to the new manifest, in walk order; reused
- * says it came from manifest_find() (anything else changes the manifest). */
-void manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const struct stat *st,
+/*
+ * Appends a file's record to the new manifest, in walk order (the order of
+ * the lookups); reused says it came from manifest_find().  Returns true
+ * when the record was taken as unchanged and nothing is to be done with
+ * its entries yet (they will be replayed through fn if a change comes);
+ * false when the caller must use them now.  At the first change, fn gets
+ * every entry held back so far.
+ */
+bool manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const struct stat *st,
                   const struct sf_entry *entries, size_t n_entries,
                   const struct sf_error *problems, const bool *warning, size_t n_problems,
-                  bool reused);
+                  bool reused, sf_manifest_replay_fn fn, void *ctx);
+
+/* After the walk: files of the old manifest that are gone are a change
+ * too (replayed through fn as above).  Returns manifest_changed(). */
+bool manifest_end_walk(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx);
 
 /* True when the new manifest differs from the old one (a file was parsed,
  * added or removed, or the old one could not be used). */
 bool manifest_changed(const struct sf_manifest *m);
 
+/* Hands every entry still held back to fn (a run that found no change but
+ * needs the catalog after all: its output was damaged).  Returns false
+ * when the old manifest could not be read again. */
+bool manifest_replay(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx);
+
 /* A digest of the new manifest's records: equal digests, equal catalogs. */
 uint64_t manifest_digest(const struct sf_manifest *m);
-
-/* How many files were taken from the old manifest and how many parsed. */
-void manifest_counts(const struct sf_manifest *m, size_t *reused, size_t *added);
 
 /* Writes the new manifest in place of the old (temp, fsync, rename) when
  * it changed.  Returns false with err set on a write failure. */
