@@ -35,6 +35,8 @@
  * in flight, which bounds the memory the results hold.
  */
 
+#define WORKER_BATCH 8   /* files a worker takes at once */
+
 /* What parsing one file gave: its entries and its problems. */
 struct result {
     struct sf_entry *entries;
@@ -88,7 +90,8 @@ struct run {
     size_t window;
     bool closing;
     size_t idle;                        /* workers waiting for work */
-    bool main_waiting;                  /* the main thread waits for a result */
+    bool main_waiting;                  /* the main thread waits for ... */
+    uint32_t waiting_for;               /* ... the result of this file */
 
     /* pass two: the record wanted and what was found */
     const struct sf_entry *want;
@@ -185,6 +188,7 @@ worker_main(void *arg)
 {
     struct worker *w = arg;
     struct run *r = w->run;
+    struct job batch[WORKER_BATCH];
     pthread_mutex_lock(&r->mu);
     for (;;) {
         while (!r->q_len && !r->closing) {
@@ -194,18 +198,27 @@ worker_main(void *arg)
         }
         if (!r->q_len)
             break;
-        struct job job = r->queue[r->q_head];
-        r->q_head = (r->q_head + 1) % r->window;
-        r->q_len--;
-        struct result *res = &r->slots[job.seq % r->window];
+        /* Several files per trip through the lock: fewer wake-ups and
+         * context switches, which were a tenth of a run. */
+        size_t n = r->q_len < WORKER_BATCH ? r->q_len : WORKER_BATCH;
+        for (size_t i = 0; i < n; i++) {
+            batch[i] = r->queue[r->q_head];
+            r->q_head = (r->q_head + 1) % r->window;
+        }
+        r->q_len -= n;
         pthread_mutex_unlock(&r->mu);
-        scan_job(w, &job, res);
-        free(job.path);
+        for (size_t i = 0; i < n; i++) {
+            scan_job(w, &batch[i], &r->slots[batch[i].seq % r->window]);
+            free(batch[i].path);
+        }
         pthread_mutex_lock(&r->mu);
-        res->ready = true;
-        /* Wake the main thread only when it waits: a wake-up per file was
-         * a tenth of the run's system time. */
-        if (r->main_waiting)
+        bool wanted = false;
+        for (size_t i = 0; i < n; i++) {
+            r->slots[batch[i].seq % r->window].ready = true;
+            wanted |= batch[i].seq == r->waiting_for;
+        }
+        /* Wake the main thread only for the result it waits for. */
+        if (r->main_waiting && wanted)
             pthread_cond_signal(&r->done);
     }
     pthread_mutex_unlock(&r->mu);
@@ -267,6 +280,7 @@ commit_ready(struct run *r, bool wait)
         pthread_mutex_lock(&r->mu);
         while (wait && r->committed < r->seq && !res->ready) {
             r->main_waiting = true;
+            r->waiting_for = r->committed;
             pthread_cond_wait(&r->done, &r->mu);
             r->main_waiting = false;
         }
@@ -319,6 +333,7 @@ scan_file(void *ctx, const struct sf_file *f)
         pthread_mutex_lock(&r->mu);
         while (!oldest->ready) {
             r->main_waiting = true;
+            r->waiting_for = r->committed;
             pthread_cond_wait(&r->done, &r->mu);
             r->main_waiting = false;
         }
