@@ -15,6 +15,7 @@
 
 #include "limits.h"
 #include "slug.h"
+#include "text.h"
 #include "url.h"
 #include "when.h"
 
@@ -247,6 +248,11 @@ get_string(struct loader *l, const struct node *n, const char *key, char **out)
     }
     if (strlen(n->value) != n->len) {
         fail(l, n, "%s must not contain NUL bytes", key);
+        return false;
+    }
+    /* These strings end up in XML, which cannot hold control characters. */
+    if (text_needs_clean(n->value, n->len, false)) {
+        fail(l, n, "%s must not contain control characters", key);
         return false;
     }
     free(*out);

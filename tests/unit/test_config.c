@@ -67,6 +67,10 @@ static const struct {
     {"", "the configuration is empty"},
     {"- a\n- b\n", "1:1: the configuration must be a mapping, not a list"},
     {SITE SITE INPUTS, "2:1: duplicate key 'site' in the configuration"},
+    {"site: {title: \"bad\\u0001\", base_url: 'https://example.org/'}\n" INPUTS,
+     "1:15: site.title must not contain control characters"},
+    {SITE INPUTS "feeds: [{category: \"a\\u0085\"}]\n",
+     "3:20: feeds[].category must not contain control characters"},
 };
 
 static void
