@@ -532,33 +532,127 @@ out:
     return status;
 }
 
+/* ---- progress --------------------------------------------------------- */
+
+/*
+ * On a terminal, a build that takes longer than a moment shows one line
+ * on stderr, redrawn in place and erased at the end, like git's progress
+ * ("snapfeed: reading: 12345 files, 4321/s, 3 rejected").  Nothing of it
+ * reaches a file, a pipe or cron's mail: it is drawn only when stderr is
+ * a terminal, and never with -q.  SNAPFEED_PROGRESS_DELAY sets the
+ * moment (seconds, default 1), as GIT_PROGRESS_DELAY does for git.
+ */
+#define PROGRESS_DELAY 1.0
+#define PROGRESS_EVERY 0.1     /* seconds between redraws */
+
+struct progress {
+    bool enabled;
+    double start, last;
+    double delay;
+    int width;              /* of the line on screen; 0: none shown */
+};
+
+static double
+now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+progress_init(struct progress *p, int verbosity)
+{
+    *p = (struct progress){.enabled = verbosity >= 0 && isatty(STDERR_FILENO),
+                           .delay = PROGRESS_DELAY};
+    const char *env = getenv("SNAPFEED_PROGRESS_DELAY");
+    if (env && *env) {
+        char *end;
+        double d = strtod(env, &end);
+        if (!*end && d >= 0 && d <= 86400)
+            p->delay = d;
+    }
+    p->start = p->last = now();
+}
+
+/* Erases the line, so that a message can take its place. */
+static void
+progress_clear(struct progress *p)
+{
+    if (p && p->width) {
+        fprintf(stderr, "\r%*s\r", p->width, "");
+        fflush(stderr);
+        p->width = 0;
+    }
+}
+
+static void
+progress_draw(struct progress *p, const struct sf_build_progress *bp, bool force)
+{
+    if (!p->enabled)
+        return;
+    double t = now();
+    if (t - p->start < p->delay || (!force && t - p->last < PROGRESS_EVERY))
+        return;
+    p->last = t;
+    char line[128];
+    int n;
+    if (bp->feeds)
+        n = snprintf(line, sizeof line, "snapfeed: writing: %zu/%zu feeds", bp->feeds_done,
+                     bp->feeds);
+    else
+        n = snprintf(line, sizeof line, "snapfeed: reading: %zu files, %.0f/s, %zu rejected",
+                     bp->files, (double)bp->files / (t - p->start), bp->rejected);
+    if (n < 0)
+        return;
+    /* Shorter than the last line: blanks cover the rest of it. */
+    fprintf(stderr, "\r%s%*s", line, p->width > n ? p->width - n : 0, "");
+    fflush(stderr);
+    p->width = n > p->width ? n : p->width;
+}
+
 /* ---- build ------------------------------------------------------------ */
 
 struct build_print {
     int verbosity;
     bool dry_run;
+    struct progress *progress;  /* NULL: none */
 };
 
 static void
 build_problem(void *ctx, const struct sf_error *e, bool warning)
 {
     const struct build_print *p = ctx;
-    if (!warning || p->verbosity >= 0)
+    if (!warning || p->verbosity >= 0) {
+        progress_clear(p->progress);
         print_problem(e);
+    }
+}
+
+static void
+build_progress(void *ctx, const struct sf_build_progress *bp)
+{
+    const struct build_print *p = ctx;
+    if (p->progress)
+        progress_draw(p->progress, bp, false);
 }
 
 static void
 build_feed(void *ctx, const char *slug, const char *title, size_t n_items,
-           const char *const *changed, size_t n_changed)
+           const char *const *changed, size_t n_changed, size_t n_pages)
 {
     const struct build_print *p = ctx;
     if (p->verbosity < 1)
         return;
+    progress_clear(p->progress);
     printf("%s/: %zu item%s, ", slug, n_items, n_items == 1 ? "" : "s");
-    if (!n_changed)
+    if (!n_changed && !n_pages)
         printf("unchanged");
     for (size_t i = 0; i < n_changed; i++)
         printf("%s%s", i ? " " : p->dry_run ? "would change " : "changed ", changed[i]);
+    if (n_pages)
+        printf("%s%zu archive page%s", n_changed ? " and " : p->dry_run ? "would change " : "changed ",
+               n_pages, n_pages == 1 ? "" : "s");
     printf(" (%s)\n", title);
 }
 
@@ -575,8 +669,10 @@ static void
 build_notified(void *ctx, const char *hub, const char *topic)
 {
     const struct build_print *p = ctx;
-    if (p->verbosity >= 1)
+    if (p->verbosity >= 1) {
+        progress_clear(p->progress);
         printf("notified %s of %s\n", hub, topic);
+    }
 }
 
 /* One line per notification still failing, and the count of those sent. */
@@ -600,8 +696,11 @@ cmd_build(const struct args *a)
     struct sf_config *c = load_config(a);
     if (!c)
         return SF_EXIT_FATAL;
-    struct build_print p = {a->verbosity, a->dry_run};
-    struct sf_build_report report = {&p, build_problem, build_feed, build_notified};
+    struct progress progress;
+    progress_init(&progress, a->verbosity);
+    struct build_print p = {a->verbosity, a->dry_run, &progress};
+    struct sf_build_report report = {&p, build_problem, build_feed, build_notified,
+                                     build_progress};
     struct sf_build_opts opts = {
         .output_dir = a->output,
         .dry_run = a->dry_run,
@@ -614,6 +713,7 @@ cmd_build(const struct args *a)
     struct sf_build_result res;
     struct sf_error err = {0};
     enum sf_build_status st = build_run(c, &opts, &report, &res, &err);
+    progress_clear(&progress);
     int status = SF_EXIT_OK;
     if (st == SF_BUILD_FAILED || st == SF_BUILD_BUSY) {
         push_report(&res, -1, false);
@@ -653,8 +753,8 @@ cmd_ping(const struct args *a)
     struct sf_config *c = load_config(a);
     if (!c)
         return SF_EXIT_FATAL;
-    struct build_print p = {a->verbosity, false};
-    struct sf_build_report report = {&p, build_problem, NULL, build_notified};
+    struct build_print p = {a->verbosity, false, NULL};
+    struct sf_build_report report = {&p, build_problem, NULL, build_notified, NULL};
     struct sf_ping_opts opts = {.output_dir = a->output, .all = a->all};
     struct sf_build_result res;
     struct sf_error err = {0};
