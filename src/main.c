@@ -73,7 +73,7 @@ enum opt_id {
 
 /*
  * The one table of options: getopt_long's array, --help and the check
- * that snapfeed(1) documents every option (tests/e2e/test_manpage.sh) all
+ * that snapfeed(1) documents every option (tests/e2e/test_manpage.py) all
  * come from it.
  */
 static const struct option_spec {
