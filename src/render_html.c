@@ -508,6 +508,7 @@ const char render_page_css[] =
     "ul.feeds { list-style: none; padding: 0; margin: 0; }\n"
     "ul.feeds > li { background: var(--card); border: 1px solid var(--rule);\n"
     "  border-radius: 0.5rem; padding: 0.7rem 0.9rem; margin: 0 0 0.8rem; }\n"
+    "ul.feeds > li p { margin: 0.2rem 0; }\n"
     "dl.attribution { display: grid; grid-template-columns: max-content 1fr;\n"
     "  gap: 0.2rem 0.8rem; margin: 1.5rem 0 0; padding-top: 0.8rem;\n"
     "  border-top: 1px solid var(--rule); color: var(--muted); font-size: 0.9rem; }\n"
