@@ -908,26 +908,31 @@ pages_assign(const struct sf_config *c, const struct sf_feed_sel *feeds, size_t 
     free(by);
 
     /* all/: each item's page is the one its category gave it, found by
-     * the entry both share. */
-    struct shown where = {0};
-    where.cap = 16;
-    while (where.cap < n_refs * 2)
-        where.cap *= 2;
-    where.keys = xcalloc(where.cap, sizeof *where.keys);
-    const char **name_of = xcalloc(where.cap, sizeof *name_of);
-    for (size_t f = 0; f < n_feeds; f++)
-        for (size_t i = 0; i < feeds[f].n_items && feeds[f].category; i++) {
-            size_t k = shown_slot(&where, feeds[f].items[i].entry);
-            where.keys[k] = feeds[f].items[i].entry;
-            name_of[k] = pg->names[pg->off[f] + i];
+     * id (each feed holds its own copy of an entry). */
+    size_t cap = 16;
+    while (cap < n_refs * 2)
+        cap *= 2;
+    const struct sf_entry **keys = xcalloc(cap, sizeof *keys);
+    const char **name_of = xcalloc(cap, sizeof *name_of);
+    for (int pass = 0; pass < 2; pass++)   /* the categories' names, then all/'s */
+        for (size_t f = 0; f < n_feeds; f++) {
+            bool is_all = !feeds[f].category;
+            if (is_all != (pass == 1))
+                continue;
+            for (size_t i = 0; i < feeds[f].n_items; i++) {
+                const struct sf_entry *e = feeds[f].items[i].entry;
+                size_t k = (size_t)(e->idhash * 0x9E3779B97F4A7C15u) & (cap - 1);
+                while (keys[k] && (keys[k]->idhash != e->idhash || strcmp(keys[k]->id, e->id)))
+                    k = (k + 1) & (cap - 1);
+                if (pass == 0) {
+                    keys[k] = e;
+                    name_of[k] = pg->names[pg->off[f] + i];
+                } else if (keys[k]) {
+                    memcpy(pg->names[pg->off[f] + i], name_of[k], SF_PAGE_NAME_LEN);
+                }
+            }
         }
-    for (size_t f = 0; f < n_feeds; f++)
-        for (size_t i = 0; i < feeds[f].n_items && !feeds[f].category; i++) {
-            size_t k = shown_slot(&where, feeds[f].items[i].entry);
-            if (where.keys[k])
-                memcpy(pg->names[pg->off[f] + i], name_of[k], SF_PAGE_NAME_LEN);
-        }
-    free(where.keys);
+    free(keys);
     free(name_of);
 }
 
