@@ -99,6 +99,15 @@ struct run {
 };
 
 static void
+report_progress(struct run *r, size_t feeds_done, size_t feeds)
+{
+    if (r->report && r->report->progress) {
+        struct sf_build_progress p = {r->committed, r->res->rejected, feeds, feeds_done};
+        r->report->progress(r->report->ctx, &p);
+    }
+}
+
+static void
 report_problem(struct run *r, const struct sf_error *e, bool warning)
 {
     if (warning)
@@ -290,6 +299,7 @@ commit_ready(struct run *r, bool wait)
             return;
         commit(r, res);
         r->committed++;
+        report_progress(r, 0, 0);
     }
 }
 
@@ -368,6 +378,7 @@ scan_file(void *ctx, const struct sf_file *f)
             r->seq++;
             commit(r, res);
             r->committed++;
+            report_progress(r, 0, 0);
         }
         return true;
     }
@@ -706,9 +717,11 @@ render_settings(const struct sf_config *c)
     return h;
 }
 
-/* What one feed is rendered from: equal digests, equal files. */
+/* What one feed is rendered from (its feed files, its page and its
+ * items' archive pages): equal digests, equal files.  pages[i] is the
+ * archive page of item i ("" for none). */
 static uint64_t
-feed_digest(uint64_t settings, const struct sf_feed_sel *f)
+feed_digest(uint64_t settings, const struct sf_feed_sel *f, char (*pages)[SF_PAGE_NAME_LEN])
 {
     uint64_t h = hash_words(settings, f->slug, strlen(f->slug));
     const char *texts[] = {f->title, f->description, f->category ? f->category : ""};
@@ -717,10 +730,37 @@ feed_digest(uint64_t settings, const struct sf_feed_sel *f)
     for (size_t i = 0; i < f->n_items; i++) {
         const struct sf_item_ref *it = &f->items[i];
         const struct sf_entry *e = it->entry;
+        /* The capture (its time and file) counts too: the attribution
+         * names the capturing site and time, which a re-capture with the
+         * same content changes. */
         int64_t v[] = {(int64_t)e->idhash, (int64_t)e->content, it->updated.t, it->updated.off,
-                       e->published.t, e->published.off};
+                       e->published.t, e->published.off, e->captured_at.t, e->captured_at.set};
         h = hash_words(h, v, sizeof v);
+        h = hash_words(h, e->path, strlen(e->path));
         h = hash_words(h, it->slug ? it->slug : "", it->slug ? strlen(it->slug) : 0);
+        h = hash_words(h, pages[i], strlen(pages[i]));
+    }
+    return h ? h : 1;
+}
+
+/* The files of the ":pages" unit. */
+static const char *const index_files[] = {SF_PAGE_INDEX, SF_PAGE_CSS};
+
+/* What the front page is rendered from: each feed's name, titles, item
+ * count and newest date, no record. */
+static uint64_t
+index_digest(uint64_t settings, const struct sf_feed_sel *feeds, size_t n)
+{
+    uint64_t h = hash_words(settings, SF_PAGE_INDEX, strlen(SF_PAGE_INDEX));
+    h = hash_words(h, render_page_css, strlen(render_page_css));
+    for (size_t f = 0; f < n; f++) {
+        const char *texts[] = {feeds[f].slug, feeds[f].title, feeds[f].description,
+                               feeds[f].category ? feeds[f].category : ""};
+        for (size_t i = 0; i < SF_ARRAY_LEN(texts); i++)
+            h = hash_words(h, texts[i], strlen(texts[i]) + 1);
+        const struct sf_time *t = feeds[f].n_items ? &feeds[f].items[0].entry->published : NULL;
+        int64_t v[] = {(int64_t)feeds[f].n_items, t ? t->t : 0, t ? t->off : 0};
+        h = hash_words(h, v, sizeof v);
     }
     return h ? h : 1;
 }
@@ -740,7 +780,8 @@ files_intact(struct sf_output *out, const struct sf_state_file *files, size_t n)
 }
 
 /* Whether unit can be skipped: rendered from the same digest last time,
- * with the same number of files, all intact. */
+ * with the same number of files, all intact (a unit's file names follow
+ * from what its digest covers). */
 static bool
 unit_intact(struct sf_output *out, const struct sf_state *old, const char *unit,
             uint64_t digest, size_t n_files)
@@ -791,6 +832,224 @@ fetch_shown(struct run *r, const struct sf_feed_sel *feeds, size_t n_feeds, cons
         }
 }
 
+/* ---- archive pages ---------------------------------------------------- */
+
+/*
+ * Every item shown gets one archive page, in its own category's
+ * directory (never in all/, whose items all appear in their categories'
+ * feeds too: an item among the newest N overall is among the newest N of
+ * its category).  Pages are named from the id (render_page_name()); two
+ * ids of one category whose names collide are told apart by the wide
+ * form, the id that sorts first keeping the short one, and an id whose
+ * wide form collides too gets no page (its links fall back to its URL).
+ * Names are kept per feed item, in one array: names[off[f] + i].
+ */
+struct pages {
+    char (*names)[SF_PAGE_NAME_LEN];
+    size_t *off;            /* per feed: where its items' names start */
+};
+
+static int
+cmp_refs_by_hash(const void *pa, const void *pb)
+{
+    const struct sf_item_ref *a = *(const struct sf_item_ref *const *)pa;
+    const struct sf_item_ref *b = *(const struct sf_item_ref *const *)pb;
+    if (a->entry->idhash != b->entry->idhash)
+        return a->entry->idhash < b->entry->idhash ? -1 : 1;
+    return strcmp(a->entry->id, b->entry->id);
+}
+
+/* Names the pages of one category feed's items; by is scratch for
+ * n_items pointers. */
+static void
+name_category_pages(const struct sf_feed_sel *f, char (*names)[SF_PAGE_NAME_LEN],
+                    const struct sf_item_ref **by)
+{
+    for (size_t i = 0; i < f->n_items; i++)
+        by[i] = &f->items[i];
+    qsort(by, f->n_items, sizeof *by, cmp_refs_by_hash);
+    for (size_t i = 0; i < f->n_items;) {
+        size_t j = i + 1;
+        while (j < f->n_items && by[j]->entry->idhash == by[i]->entry->idhash)
+            j++;
+        for (size_t k = i; k < j; k++) {
+            char *name = names[by[k] - f->items];
+            const struct sf_entry *e = by[k]->entry;
+            render_page_name(e->idhash, e->id, k > i, name);
+            for (size_t m = i + 1; m < k && name[0]; m++)
+                if (strcmp(names[by[m] - f->items], name) == 0)
+                    name[0] = '\0';
+        }
+        i = j;
+    }
+}
+
+/* Names every item's page (all empty when output.pages is off). */
+static void
+pages_assign(const struct sf_config *c, const struct sf_feed_sel *feeds, size_t n_feeds,
+             struct pages *pg)
+{
+    size_t n_refs = 0, max_items = 1;
+    pg->off = xcalloc(n_feeds + 1, sizeof *pg->off);
+    for (size_t f = 0; f < n_feeds; f++) {
+        pg->off[f] = n_refs;
+        n_refs += feeds[f].n_items;
+        if (feeds[f].n_items > max_items)
+            max_items = feeds[f].n_items;
+    }
+    pg->off[n_feeds] = n_refs;
+    pg->names = xcalloc(n_refs ? n_refs : 1, sizeof *pg->names);
+    if (!c->output.pages)
+        return;
+    const struct sf_item_ref **by = xcalloc(max_items, sizeof *by);
+    for (size_t f = 0; f < n_feeds; f++)
+        if (feeds[f].category)
+            name_category_pages(&feeds[f], pg->names + pg->off[f], by);
+    free(by);
+
+    /* all/: each item's page is the one its category gave it, found by
+     * id (each feed holds its own copy of an entry). */
+    size_t cap = 16;
+    while (cap < n_refs * 2)
+        cap *= 2;
+    const struct sf_entry **keys = xcalloc(cap, sizeof *keys);
+    const char **name_of = xcalloc(cap, sizeof *name_of);
+    for (int pass = 0; pass < 2; pass++)   /* the categories' names, then all/'s */
+        for (size_t f = 0; f < n_feeds; f++) {
+            bool is_all = !feeds[f].category;
+            if (is_all != (pass == 1))
+                continue;
+            for (size_t i = 0; i < feeds[f].n_items; i++) {
+                const struct sf_entry *e = feeds[f].items[i].entry;
+                size_t k = (size_t)(e->idhash * 0x9E3779B97F4A7C15u) & (cap - 1);
+                while (keys[k] && (keys[k]->idhash != e->idhash || strcmp(keys[k]->id, e->id)))
+                    k = (k + 1) & (cap - 1);
+                if (pass == 0) {
+                    keys[k] = e;
+                    name_of[k] = pg->names[pg->off[f] + i];
+                } else if (keys[k]) {
+                    memcpy(pg->names[pg->off[f] + i], name_of[k], SF_PAGE_NAME_LEN);
+                }
+            }
+        }
+    free(keys);
+    free(name_of);
+}
+
+static void
+pages_finish(struct pages *pg)
+{
+    free(pg->names);
+    free(pg->off);
+}
+
+/* The files of feed f's unit: its feed formats, then (with pages) its
+ * index.html and its items' archive pages.  *names is a new array of
+ * borrowed strings (free the array only). */
+static size_t
+unit_files(const struct sf_config *c, const struct sf_feed_sel *f,
+           char (*pages)[SF_PAGE_NAME_LEN], const char ***names)
+{
+    const char **v = xcalloc(SF_FEED_COUNT + 1 + f->n_items, sizeof *v);
+    size_t n = 0;
+    for (size_t k = 0; k < SF_FEED_COUNT; k++)
+        if (c->output.formats[k])
+            v[n++] = render_formats[k].file;
+    if (c->output.pages) {
+        v[n++] = SF_PAGE_INDEX;
+        for (size_t i = 0; i < f->n_items && f->category; i++)
+            if (pages[i][0])
+                v[n++] = pages[i];
+    }
+    *names = v;
+    return n;
+}
+
+/* Stages the files of one feed that may have changed: each format, and
+ * with pages its index.html and its items' archive pages.  changed (room
+ * for SF_FEED_COUNT + 1) gets the feed files and index.html that changed,
+ * *n_pages the number of archive pages that did. */
+static bool
+write_feed(struct sf_output *out, const struct sf_render_feed *rf, struct sf_buf *b,
+           const char **changed, size_t *n_changed, size_t *n_pages, struct sf_error *err)
+{
+    const struct sf_config *c = rf->config;
+    bool ch;
+    *n_changed = *n_pages = 0;
+    for (size_t k = 0; k < SF_FEED_COUNT; k++) {
+        if (!c->output.formats[k])
+            continue;
+        buf_clear(b);
+        if (!render_formats[k].render(rf, b)) {
+            error_set(err, rf->slug, 0, 0, "cannot render the %s feed", render_formats[k].name);
+            return false;
+        }
+        if (!stage(out, rf->slug, render_formats[k].file, b, &ch, err))
+            return false;
+        if (ch)
+            changed[(*n_changed)++] = render_formats[k].file;
+    }
+    if (!c->output.pages)
+        return true;
+    buf_clear(b);
+    if (!render_page_feed(rf, b)) {
+        error_set(err, rf->slug, 0, 0, "cannot render the feed's page");
+        return false;
+    }
+    if (!stage(out, rf->slug, SF_PAGE_INDEX, b, &ch, err))
+        return false;
+    if (ch)
+        changed[(*n_changed)++] = SF_PAGE_INDEX;
+    for (size_t i = 0; i < rf->n_items && rf->category; i++) {
+        const struct sf_render_item *it = &rf->items[i];
+        if (!it->page)
+            continue;
+        buf_clear(b);
+        if (!render_page_item(rf, it, b)) {
+            error_set(err, rf->slug, 0, 0, "cannot render the page of %s", it->rec->id);
+            return false;
+        }
+        if (!stage(out, rf->slug, it->page, b, &ch, err))
+            return false;
+        *n_pages += ch;
+    }
+    return true;
+}
+
+/* Stages the front page and the stylesheet, unless the last run left
+ * them as they must be; *digest is what they are rendered from. */
+static bool
+write_index(struct sf_output *out, const struct sf_state *old, uint64_t settings,
+            const struct sf_config *c, const struct sf_feed_sel *feeds, size_t n_feeds,
+            struct sf_buf *b, uint64_t *digest, struct sf_error *err)
+{
+    *digest = index_digest(settings, feeds, n_feeds);
+    if (unit_intact(out, old, ":pages", *digest, SF_ARRAY_LEN(index_files)))
+        return true;
+    struct sf_page_feed *pf = xcalloc(n_feeds ? n_feeds : 1, sizeof *pf);
+    for (size_t f = 0; f < n_feeds; f++)
+        pf[f] = (struct sf_page_feed){
+            .slug = feeds[f].slug,
+            .title = feeds[f].title,
+            .description = feeds[f].description,
+            .category = feeds[f].category,
+            .n_items = feeds[f].n_items,
+            .newest = feeds[f].n_items ? feeds[f].items[0].entry->published
+                                       : (struct sf_time){0},
+        };
+    buf_clear(b);
+    bool ok = render_page_index(c, pf, n_feeds, b);
+    free(pf);
+    if (!ok) {
+        error_set(err, SF_PAGE_INDEX, 0, 0, "cannot render the front page");
+        return false;
+    }
+    return stage(out, NULL, SF_PAGE_INDEX, b, NULL, err) &&
+           output_stage(out, SF_PAGE_CSS, render_page_css, strlen(render_page_css), NULL, err);
+}
+
+/* ---- the second half of a run ---------------------------------------- */
+
 /* The second half of a run: choose each feed's items, and for the feeds
  * that may have changed read their records, render, stage; commit. */
 static bool
@@ -800,23 +1059,22 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
     const struct sf_config *c = r->config;
     const struct sf_build_report *report = r->report;
     struct sf_build_result *res = r->res;
-    const char *names[SF_FEED_COUNT];
-    size_t n_names = 0;
-    for (size_t k = 0; k < SF_FEED_COUNT; k++)
-        if (c->output.formats[k])
-            names[n_names++] = render_formats[k].file;
 
     const struct sf_feed_sel *feeds;
     size_t n_feeds;
     if (!catalog_select(r->catalog, &feeds, &n_feeds, err))
         return false;
+    struct pages pg;
+    pages_assign(c, feeds, n_feeds, &pg);
     uint64_t *digests = xcalloc(n_feeds + 1, sizeof *digests);
     bool *skip = xcalloc(n_feeds + 1, sizeof *skip);
-    size_t n_refs = 0;
+    size_t n_refs = pg.off[n_feeds];
     for (size_t f = 0; f < n_feeds; f++) {
-        digests[f] = feed_digest(settings, &feeds[f]);
+        const char **names;
+        size_t n_names = unit_files(c, &feeds[f], pg.names + pg.off[f], &names);
+        digests[f] = feed_digest(settings, &feeds[f], pg.names + pg.off[f]);
         skip[f] = unit_intact(out, old, feeds[f].slug, digests[f], n_names);
-        n_refs += feeds[f].n_items;
+        free(names);
     }
     struct shown shown = {0};
     fetch_shown(r, feeds, n_feeds, skip, &shown);
@@ -840,9 +1098,10 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
         for (size_t i = 0; i < feeds[f].n_items && !skip[f]; i++) {
             const struct sf_item_ref *it = &feeds[f].items[i];
             struct sf_record *rec = shown.recs[shown_slot(&shown, it->entry)];
+            const char *page = pg.names[pg.off[f] + i];
             if (rec)
                 ritems[used + rf->n_items++] =
-                    (struct sf_render_item){rec, it->updated, it->slug};
+                    (struct sf_render_item){rec, it->updated, it->slug, *page ? page : NULL};
         }
         used += rf->n_items;
         /* A record that could not be read leaves its feed short: render it
@@ -852,29 +1111,21 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
     }
 
     for (size_t f = 0; f < n_feeds; f++) {
-        const char *changed[SF_FEED_COUNT];
-        size_t n_changed = 0;
-        for (size_t k = 0; k < SF_FEED_COUNT && !skip[f]; k++) {
-            if (!c->output.formats[k])
-                continue;
-            bool ch;
-            buf_clear(&b);
-            if (!render_formats[k].render(&rfeeds[f], &b)) {
-                error_set(err, rfeeds[f].slug, 0, 0, "cannot render the %s feed",
-                          render_formats[k].name);
-                goto out;
-            }
-            if (!stage(out, rfeeds[f].slug, render_formats[k].file, &b, &ch, err))
-                goto out;
-            if (ch)
-                changed[n_changed++] = render_formats[k].file;
-        }
+        const char *changed[SF_FEED_COUNT + 1];
+        size_t n_changed = 0, n_pages = 0;
+        if (!skip[f] && !write_feed(out, &rfeeds[f], &b, changed, &n_changed, &n_pages, err))
+            goto out;
         res->feeds++;
-        res->changed_feeds += n_changed > 0;
+        res->changed_feeds += n_changed + n_pages > 0;
+        report_progress(r, f + 1, n_feeds);
         if (report && report->feed)
             report->feed(report->ctx, feeds[f].slug, feeds[f].title, feeds[f].n_items,
-                         changed, n_changed);
+                         changed, n_changed, n_pages);
     }
+    uint64_t pages_digest = 0;
+    if (c->output.pages &&
+        !write_index(out, old, settings, c, feeds, n_feeds, &b, &pages_digest, err))
+        goto out;
 
     /* The list of feeds depends on their names and titles only. */
     uint64_t opml_digest = hash_words(settings, "opml", 4);
@@ -891,10 +1142,17 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
     if (!output_commit(out, err))
         goto out;
 
-    for (size_t f = 0; f < n_feeds; f++)
+    for (size_t f = 0; f < n_feeds; f++) {
+        const char **names;
+        size_t n_names = unit_files(c, &feeds[f], pg.names + pg.off[f], &names);
         record_unit(out, next, feeds[f].slug, digests[f], feeds[f].title, feeds[f].n_items,
                     feeds[f].slug, names, n_names);
+        free(names);
+    }
     record_unit(out, next, ":opml", opml_digest, "-", 0, NULL, &opml, 1);
+    if (c->output.pages)
+        record_unit(out, next, ":pages", pages_digest, "-", 0, NULL, index_files,
+                    SF_ARRAY_LEN(index_files));
     ok = true;
 out:
     for (size_t i = 0; i < shown.cap; i++)
@@ -905,6 +1163,7 @@ out:
     free(ritems);
     free(digests);
     free(skip);
+    pages_finish(&pg);
     buf_finish(&b);
     return ok;
 }
@@ -1000,7 +1259,7 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
                 continue;   /* not a feed */
             res->feeds++;
             if (report && report->feed)
-                report->feed(report->ctx, name, title, n_items, NULL, 0);
+                report->feed(report->ctx, name, title, n_items, NULL, 0, 0);
         }
     }
     bool wrote = true;

@@ -19,16 +19,28 @@ struct sf_build_opts {
     int64_t started;            /* when the run began (seconds): the manifest's racy check */
 };
 
+/* How far a run has got, for a progress line. */
+struct sf_build_progress {
+    size_t files;           /* files read so far (parsed or known from the manifest) */
+    size_t rejected;        /* inputs rejected so far */
+    size_t feeds;           /* 0 while reading; then the feeds to write */
+    size_t feeds_done;
+};
+
 /* How the run reports as it goes; main.c prints.  Any callback may be NULL. */
 struct sf_build_report {
     void *ctx;
     /* a rejected input (warning false) or a warning */
     void (*problem)(void *ctx, const struct sf_error *e, bool warning);
-    /* one written feed: its slug, title, item count and the files that changed */
+    /* one written feed: its slug, title, item count, the feed files and
+     * index.html that changed, and how many of its items' archive pages did */
     void (*feed)(void *ctx, const char *slug, const char *title, size_t n_items,
-                 const char *const *changed, size_t n_changed);
+                 const char *const *changed, size_t n_changed, size_t n_pages);
     /* a WebSub hub accepted the news that topic changed */
     void (*notified)(void *ctx, const char *hub, const char *topic);
+    /* after each file read and each feed written, on the calling thread;
+     * cheap to call, so the callee decides when to show anything */
+    void (*progress)(void *ctx, const struct sf_build_progress *p);
 };
 
 struct sf_build_result {

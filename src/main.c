@@ -73,7 +73,7 @@ enum opt_id {
 
 /*
  * The one table of options: getopt_long's array, --help and the check
- * that snapfeed(1) documents every option (tests/e2e/test_manpage.sh) all
+ * that snapfeed(1) documents every option (tests/e2e/test_manpage.py) all
  * come from it.
  */
 static const struct option_spec {
@@ -413,6 +413,108 @@ cmd_parse(const struct args *a)
 
 /* ---- check ------------------------------------------------------------ */
 
+/*
+ * What to do about each problem check finds, by the words its message
+ * contains.  The messages come from the parsers; the advice is for the
+ * person running check, so it lives here.  tests/e2e/test_cli.py checks
+ * that every rejected fixture gets advice.
+ */
+static const struct hint {
+    const char *contains;
+    const char *fix;
+} hints[] = {
+    {"empty file", "there is no text to read: capture the page again, or delete the file"},
+    {"binary data", "not a text capture (an image, a failed download?): delete it, or narrow "
+                    "inputs[].glob to the captures"},
+    {"neither UTF-8 nor GB18030", "convert it to UTF-8 (iconv -f ENCODING -t UTF-8), or set "
+                                  "inputs[].encoding"},
+    {"not valid UTF-8", "convert it to UTF-8, or set inputs[].encoding: auto"},
+    {"not valid GB18030", "convert it to UTF-8, or set inputs[].encoding: auto"},
+    {"no title", "the first line of text must be the article's title: capture it again"},
+    {"to date it by", "add a line '发布时间:YYYY-MM-DD HH:MM:SS' under the title, or the "
+                      "'快照生成时间:' footer"},
+    {"capture limit", "no capture is that large: delete the file, or keep it out of "
+                      "inputs[].glob"},
+    {"Permission denied", "make it readable by the user snapfeed runs as"},
+    {"not a regular file", "inputs read regular files only: replace it with the file itself"},
+    {"input not found", "create it, or correct inputs[].path (relative paths are taken from "
+                        "feeds.yaml's directory)"},
+    {"no 类别", "add a line '类别:CATEGORY' to the capture, or set inputs[].category"},
+    {"is not a valid time", "write the date as YYYY-MM-DD HH:MM[:SS] (docs/record.md lists the "
+                            "forms read)"},
+    {"using 快照生成时间", "add '发布时间:' with the article's own time; the capture time "
+                           "stands in for it"},
+    {"is not an absolute http(s) URL", "the original link must start with http:// or https://"},
+    {"category longer than", "shorten the category; names are cut to 256 bytes"},
+    {"line longer than", "a line that long is not article text: check the capture"},
+    {"the rest dropped", "the capture is unusually long: check that it is one article"},
+};
+
+/* The advice for problem e, or NULL. */
+static const char *
+hint_for(const struct sf_error *e)
+{
+    for (size_t i = 0; i < SF_ARRAY_LEN(hints); i++)
+        if (e->msg && strstr(e->msg, hints[i].contains))
+            return hints[i].fix;
+    return NULL;
+}
+
+/* Prints a list of problems, each with its advice. */
+static void
+print_explained(const char *what, const struct sf_errors *l)
+{
+    if (!l->n)
+        return;
+    printf("%s: %zu\n", what, l->n);
+    for (size_t i = 0; i < l->n; i++) {
+        char *s = error_format(&l->v[i]);
+        const char *fix = hint_for(&l->v[i]);
+        printf("  %s\n", s);
+        if (fix)
+            printf("    fix: %s\n", fix);
+        free(s);
+    }
+}
+
+/* Whether the build could write in dir: it, or the nearest directory
+ * above it that exists, is writable. */
+static bool
+writable(const char *dir)
+{
+    char *p = xstrdup(dir);
+    bool ok = false;
+    for (;;) {
+        if (access(p, F_OK) == 0) {
+            ok = access(p, W_OK | X_OK) == 0;
+            break;
+        }
+        char *slash = strrchr(p, '/');
+        if (!slash) {
+            ok = access(".", W_OK | X_OK) == 0;
+            break;
+        }
+        if (slash == p) {
+            ok = access("/", W_OK | X_OK) == 0;
+            break;
+        }
+        *slash = '\0';
+    }
+    free(p);
+    return ok;
+}
+
+/* Whether path a is b or inside it (as written: check has no business
+ * resolving links the build would refuse to follow). */
+static bool
+inside(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    while (n > 1 && b[n - 1] == '/')
+        n--;
+    return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
+}
+
 struct check_state {
     struct sf_ingest_reader *reader;
     size_t files, records, rejected, warnings;
@@ -421,6 +523,7 @@ struct check_state {
     size_t *counts;
     size_t n_cats;
     struct sf_errors problems;   /* rejections, printed again in the summary */
+    struct sf_errors warned;     /* warnings, likewise */
     int verbosity;
 };
 
@@ -452,6 +555,7 @@ check_problem(void *ctx, const struct sf_error *e, bool warning)
         st->warnings++;
         if (st->verbosity >= 0)
             print_problem(e);
+        errors_add(&st->warned, e->path, e->line, 0, "%s", e->msg);
         return;
     }
     st->rejected++;
@@ -469,12 +573,52 @@ check_file(void *ctx, const struct sf_file *f)
     return true;
 }
 
+/* Problems of the configuration as a whole that loading it cannot see,
+ * each with its fix. */
+static void
+check_setup(const struct sf_config *c, const struct check_state *st, struct sf_errors *out)
+{
+    for (size_t i = 0; i < c->n_feeds; i++) {
+        const struct sf_feed_conf *fc = &c->feeds[i];
+        bool seen = false;
+        for (size_t k = 0; k < st->n_cats && !seen; k++)
+            seen = strcmp(st->cats[k], fc->category) == 0;
+        if (!seen)
+            errors_add(out, c->path, fc->line, 0,
+                       "feeds[] names category '%s', but no capture has it, so it gets no "
+                       "feed; check its spelling against the categories above",
+                       fc->category);
+    }
+    const char *dirs[][2] = {{"output.dir", c->output.dir},
+                             {"output.state_dir", c->output.state_dir}};
+    for (size_t i = 0; i < SF_ARRAY_LEN(dirs); i++)
+        if (!writable(dirs[i][1]))
+            errors_add(out, c->path, 0, 0,
+                       "%s '%s' is not writable by this user, so build will fail; change its "
+                       "owner, or run snapfeed as the user that owns it",
+                       dirs[i][0], dirs[i][1]);
+    if (inside(c->output.state_dir, c->output.dir))
+        errors_add(out, c->path, 0, 0,
+                   "output.state_dir '%s' is inside output.dir, so the web server publishes "
+                   "it; move it out",
+                   c->output.state_dir);
+    for (size_t i = 0; i < c->n_inputs; i++)
+        if (inside(c->output.dir, c->inputs[i].path))
+            errors_add(out, c->path, c->inputs[i].line, 0,
+                       "output.dir '%s' is inside inputs[].path '%s', so builds could read "
+                       "their own output; move one of them",
+                       c->output.dir, c->inputs[i].path);
+}
+
 static int
 cmd_check(const struct args *a)
 {
     struct sf_config *c = load_config(a);
-    if (!c)
+    if (!c) {
+        warnx("fix: correct the lines named above; feeds.yaml(5) gives every key with its type "
+              "and default");
         return SF_EXIT_FATAL;
+    }
     struct sf_zone zone;
     if (!when_zone_init(&zone, c->site.timezone)) {
         warnx("unknown timezone '%s'", c->site.timezone);
@@ -485,11 +629,16 @@ cmd_check(const struct args *a)
     st.reader = ingest_reader_new(c, &zone, true);
     struct sf_error err = {0};
     int status = SF_EXIT_OK;
+    struct sf_errors setup = {0};
     if (!ingest_walk(c, 1, check_file, &st, &err)) {
         print_problem(&err);
+        const char *fix = hint_for(&err);
+        if (fix)
+            warnx("fix: %s", fix);
         status = SF_EXIT_FATAL;
         goto out;
     }
+    check_setup(c, &st, &setup);
     if (a->verbosity >= 0) {
         printf("%s: %zu input%s, %zu files, %zu records, %zu rejected, %zu warnings\n", c->path,
                c->n_inputs, c->n_inputs == 1 ? "" : "s", st.files, st.records, st.rejected,
@@ -505,16 +654,17 @@ cmd_check(const struct args *a)
                        st.cats[i], slug);
             free(slug);
         }
-        if (st.problems.n) {
-            printf("rejected: %zu\n", st.problems.n);
-            for (size_t i = 0; i < st.problems.n; i++) {
-                char *s = error_format(&st.problems.v[i]);
-                printf("  %s\n", s);
-                free(s);
-            }
-        }
+        print_explained("rejected", &st.problems);
+        print_explained("warnings", &st.warned);
+        print_explained("problems", &setup);
+        if (!st.problems.n && !st.warned.n && !setup.n)
+            puts("no problem found");
+    } else {
+        /* -q: the problems only, on stderr */
+        for (size_t i = 0; i < setup.n; i++)
+            print_problem(&setup.v[i]);
     }
-    if (st.rejected)
+    if (st.rejected || setup.n)
         status = SF_EXIT_PARTIAL;
 out:
     for (size_t i = 0; i < st.n_cats; i++)
@@ -522,6 +672,8 @@ out:
     free(st.cats);
     free(st.counts);
     errors_finish(&st.problems);
+    errors_finish(&st.warned);
+    errors_finish(&setup);
     error_finish(&err);
     ingest_reader_free(st.reader);
     config_free(c);
@@ -532,33 +684,134 @@ out:
     return status;
 }
 
+/* ---- progress --------------------------------------------------------- */
+
+/*
+ * On a terminal, a build that takes longer than a moment shows one line
+ * on stderr, redrawn in place and erased at the end, like git's progress
+ * ("snapfeed: reading: 12345 files, 4321/s, 3 rejected").  Nothing of it
+ * reaches a file, a pipe or cron's mail: it is drawn only when stderr is
+ * a terminal, and never with -q.  SNAPFEED_PROGRESS_DELAY sets the
+ * moment (seconds, default 1), as GIT_PROGRESS_DELAY does for git.
+ */
+#define PROGRESS_DELAY 1.0
+#define PROGRESS_EVERY 0.1     /* seconds between redraws */
+
+struct progress {
+    bool enabled;
+    double start, last;
+    double delay;
+    int width;              /* of the line on screen; 0: none shown */
+    bool writing;           /* the stage last shown */
+};
+
+static double
+now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+progress_init(struct progress *p, int verbosity)
+{
+    *p = (struct progress){.enabled = verbosity >= 0 && isatty(STDERR_FILENO),
+                           .delay = PROGRESS_DELAY};
+    const char *env = getenv("SNAPFEED_PROGRESS_DELAY");
+    if (env && *env) {
+        char *end;
+        double d = strtod(env, &end);
+        if (!*end && d >= 0 && d <= 86400)
+            p->delay = d;
+    }
+    p->start = p->last = now();
+}
+
+/* Erases the line, so that a message can take its place. */
+static void
+progress_clear(struct progress *p)
+{
+    if (p && p->width) {
+        fprintf(stderr, "\r%*s\r", p->width, "");
+        fflush(stderr);
+        p->width = 0;
+    }
+}
+
+static void
+progress_draw(struct progress *p, const struct sf_build_progress *bp, bool force)
+{
+    if (!p->enabled)
+        return;
+    double t = now();
+    bool writing = bp->feeds > 0;
+    /* At most every PROGRESS_EVERY, but at once when there is no line on
+     * the screen (a message took its place) or the stage changes. */
+    if (t - p->start < p->delay ||
+        (!force && p->width && writing == p->writing && t - p->last < PROGRESS_EVERY))
+        return;
+    p->last = t;
+    p->writing = writing;
+    char line[128];
+    int n;
+    if (bp->feeds)
+        n = snprintf(line, sizeof line, "snapfeed: writing: %zu/%zu feeds", bp->feeds_done,
+                     bp->feeds);
+    else
+        n = snprintf(line, sizeof line, "snapfeed: reading: %zu file%s, %.0f/s, %zu rejected",
+                     bp->files, bp->files == 1 ? "" : "s", (double)bp->files / (t - p->start),
+                     bp->rejected);
+    if (n < 0)
+        return;
+    /* Shorter than the last line: blanks cover the rest of it. */
+    fprintf(stderr, "\r%s%*s", line, p->width > n ? p->width - n : 0, "");
+    fflush(stderr);
+    p->width = n > p->width ? n : p->width;
+}
+
 /* ---- build ------------------------------------------------------------ */
 
 struct build_print {
     int verbosity;
     bool dry_run;
+    struct progress *progress;  /* NULL: none */
 };
 
 static void
 build_problem(void *ctx, const struct sf_error *e, bool warning)
 {
     const struct build_print *p = ctx;
-    if (!warning || p->verbosity >= 0)
+    if (!warning || p->verbosity >= 0) {
+        progress_clear(p->progress);
         print_problem(e);
+    }
+}
+
+static void
+build_progress(void *ctx, const struct sf_build_progress *bp)
+{
+    const struct build_print *p = ctx;
+    if (p->progress)
+        progress_draw(p->progress, bp, false);
 }
 
 static void
 build_feed(void *ctx, const char *slug, const char *title, size_t n_items,
-           const char *const *changed, size_t n_changed)
+           const char *const *changed, size_t n_changed, size_t n_pages)
 {
     const struct build_print *p = ctx;
     if (p->verbosity < 1)
         return;
+    progress_clear(p->progress);
     printf("%s/: %zu item%s, ", slug, n_items, n_items == 1 ? "" : "s");
-    if (!n_changed)
+    if (!n_changed && !n_pages)
         printf("unchanged");
     for (size_t i = 0; i < n_changed; i++)
         printf("%s%s", i ? " " : p->dry_run ? "would change " : "changed ", changed[i]);
+    if (n_pages)
+        printf("%s%zu archive page%s", n_changed ? " and " : p->dry_run ? "would change " : "changed ",
+               n_pages, n_pages == 1 ? "" : "s");
     printf(" (%s)\n", title);
 }
 
@@ -575,8 +828,10 @@ static void
 build_notified(void *ctx, const char *hub, const char *topic)
 {
     const struct build_print *p = ctx;
-    if (p->verbosity >= 1)
+    if (p->verbosity >= 1) {
+        progress_clear(p->progress);
         printf("notified %s of %s\n", hub, topic);
+    }
 }
 
 /* One line per notification still failing, and the count of those sent. */
@@ -600,8 +855,11 @@ cmd_build(const struct args *a)
     struct sf_config *c = load_config(a);
     if (!c)
         return SF_EXIT_FATAL;
-    struct build_print p = {a->verbosity, a->dry_run};
-    struct sf_build_report report = {&p, build_problem, build_feed, build_notified};
+    struct progress progress;
+    progress_init(&progress, a->verbosity);
+    struct build_print p = {a->verbosity, a->dry_run, &progress};
+    struct sf_build_report report = {&p, build_problem, build_feed, build_notified,
+                                     build_progress};
     struct sf_build_opts opts = {
         .output_dir = a->output,
         .dry_run = a->dry_run,
@@ -614,6 +872,7 @@ cmd_build(const struct args *a)
     struct sf_build_result res;
     struct sf_error err = {0};
     enum sf_build_status st = build_run(c, &opts, &report, &res, &err);
+    progress_clear(&progress);
     int status = SF_EXIT_OK;
     if (st == SF_BUILD_FAILED || st == SF_BUILD_BUSY) {
         push_report(&res, -1, false);
@@ -653,8 +912,8 @@ cmd_ping(const struct args *a)
     struct sf_config *c = load_config(a);
     if (!c)
         return SF_EXIT_FATAL;
-    struct build_print p = {a->verbosity, false};
-    struct sf_build_report report = {&p, build_problem, NULL, build_notified};
+    struct build_print p = {a->verbosity, false, NULL};
+    struct sf_build_report report = {&p, build_problem, NULL, build_notified, NULL};
     struct sf_ping_opts opts = {.output_dir = a->output, .all = a->all};
     struct sf_build_result res;
     struct sf_error err = {0};

@@ -125,10 +125,34 @@ render_url(const struct sf_config *c, const char *slug, const char *file)
     return buf_steal(&b, NULL);
 }
 
-const char *
-render_item_link(const struct sf_render_item *it)
+char *
+render_item_page_url(const struct sf_config *c, const struct sf_render_item *it)
 {
-    return it->rec->url;
+    return it->page && it->slug ? render_url(c, it->slug, it->page) : NULL;
+}
+
+char *
+render_item_link(const struct sf_config *c, const struct sf_render_item *it)
+{
+    /* The article's own page is the link when there is one; the archive
+     * page otherwise, so every item opens something in every reader. */
+    return it->rec->url ? xstrdup(it->rec->url) : render_item_page_url(c, it);
+}
+
+void
+render_page_name(uint64_t idhash, const char *id, bool wide, char buf[SF_PAGE_NAME_LEN])
+{
+    static const char hex[] = "0123456789abcdef";
+    char *p = buf;
+    uint64_t parts[2] = {idhash, wide ? hash_words(UINT64_C(0x736e617066656564), id, strlen(id))
+                                      : 0};
+    for (int k = 0; k < (wide ? 2 : 1); k++) {
+        if (k)
+            *p++ = '-';
+        for (int i = 15; i >= 0; i--)
+            *p++ = hex[(parts[k] >> (i * 4)) & 15];
+    }
+    memcpy(p, ".html", sizeof ".html");
 }
 
 void

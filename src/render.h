@@ -10,11 +10,14 @@
 #include "util.h"
 #include "when.h"
 
-/* One item of a feed: the record, when it last changed, its category's slug. */
+/* One item of a feed: the record, when it last changed, its category's
+ * slug, and the file name of its archive page in that slug's directory
+ * (NULL when pages are off or the item has none). */
 struct sf_render_item {
     const struct sf_record *rec;
     struct sf_time updated;
     const char *slug;
+    const char *page;
 };
 
 /* One feed to render.  Everything is borrowed for the call. */
@@ -58,8 +61,23 @@ bool render_opml(const struct sf_config *c, const struct sf_render_feed *feeds, 
  * percent-encoded ASCII.  Returns a new string; free with free(). */
 char *render_url(const struct sf_config *c, const char *slug, const char *file);
 
-/* The item's link: its original URL, or NULL when it has none. */
-const char *render_item_link(const struct sf_render_item *it);
+/* The item's link: its original URL, else the absolute URL of its archive
+ * page, else NULL.  Returns a new string (free with free()) or NULL. */
+char *render_item_link(const struct sf_config *c, const struct sf_render_item *it);
+
+/* The absolute URL of the item's archive page, or NULL when it has none.
+ * Returns a new string; free with free(). */
+char *render_item_page_url(const struct sf_config *c, const struct sf_render_item *it);
+
+/*
+ * The file name of the archive page of the item with this id: sixteen hex
+ * digits of FNV-1a of the id (idhash), ".html" — stable across runs and
+ * versions, so links to it keep working.  With wide, a second hash of the
+ * id is appended, for the rare id whose first name is taken in its
+ * directory.  Cannot fail.
+ */
+#define SF_PAGE_NAME_LEN 40
+void render_page_name(uint64_t idhash, const char *id, bool wide, char buf[SF_PAGE_NAME_LEN]);
 
 /* Newest publication and update times over the feed's items (unset when
  * there are none). */
@@ -75,6 +93,45 @@ void render_summary(const struct sf_record *r, struct sf_buf *out);
  * (source, original publisher, author, capturing site and time, original
  * link).  Written through libxml2, so captured markup is text, never live. */
 void render_content_html(const struct sf_render_item *it, struct sf_buf *out);
+
+/* ---- pages (render_html.c) ------------------------------------------ */
+
+/*
+ * The browsable site: HTML5 built as a libxml2 tree and serialized by its
+ * HTML writer, so every text and attribute is escaped by the library.
+ * Links between pages are relative (the site works from any host, or
+ * from the file system); feed links inside feeds stay absolute.
+ */
+
+/* A feed as the front page lists it: no record is needed. */
+struct sf_page_feed {
+    const char *slug;
+    const char *title;
+    const char *description;
+    const char *category;       /* NULL for "all" */
+    size_t n_items;
+    struct sf_time newest;      /* newest publication; unset when empty */
+};
+
+/* The front page (index.html at the output root): every feed with its
+ * item count, newest date and subscribe links, the OPML list, and
+ * autodiscovery links.  Returns false only when out reaches its limit. */
+bool render_page_index(const struct sf_config *c, const struct sf_page_feed *feeds, size_t n,
+                       struct sf_buf *out);
+
+/* A feed's page (SLUG/index.html): its items newest first, with the
+ * feed's subscribe links. */
+bool render_page_feed(const struct sf_render_feed *f, struct sf_buf *out);
+
+/* An item's archive page (SLUG/PAGE, SLUG its category's): the full text
+ * with complete attribution.  f is the item's category feed. */
+bool render_page_item(const struct sf_render_feed *f, const struct sf_render_item *it,
+                      struct sf_buf *out);
+
+/* The one stylesheet every page links to, written as style.css. */
+extern const char render_page_css[];
+#define SF_PAGE_CSS "style.css"
+#define SF_PAGE_INDEX "index.html"
 
 /* "snapfeed VERSION" and the project's URL, for generator elements. */
 extern const char render_generator_name[];

@@ -3,6 +3,7 @@
 #include "render.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "render_xml.h"
 #include "url.h"
@@ -53,7 +54,8 @@ entry(struct xw *x, const struct sf_render_feed *f, const struct sf_render_item 
       struct sf_buf *scratch)
 {
     const struct sf_record *r = it->rec;
-    const char *link = render_item_link(it);
+    char *link = render_item_link(f->config, it);
+    char *page = render_item_page_url(f->config, it);
     xw_start(x, "entry");
     xw_el(x, "id", r->id);
     xw_el(x, "title", r->title);
@@ -73,6 +75,15 @@ entry(struct xw *x, const struct sf_render_feed *f, const struct sf_render_item 
         xw_attr(x, "rel", "alternate");
         xw_attr(x, "type", "text/html");
         xw_attr(x, "href", link);
+        xw_end(x);
+    }
+    /* An item with an original URL links there; its archived copy here is
+     * a related page, for when the original is gone. */
+    if (page && link && strcmp(page, link) != 0) {
+        xw_start(x, "link");
+        xw_attr(x, "rel", "related");
+        xw_attr(x, "type", "text/html");
+        xw_attr(x, "href", page);
         xw_end(x);
     }
     buf_clear(scratch);
@@ -104,6 +115,8 @@ entry(struct xw *x, const struct sf_render_feed *f, const struct sf_render_item 
         free(id);
     }
     xw_end(x);
+    free(page);
+    free(link);
 }
 
 bool

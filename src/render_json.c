@@ -43,7 +43,9 @@ item(const struct sf_render_feed *f, const struct sf_render_item *it, struct sf_
     const struct sf_record *r = it->rec;
     json_t *o = json_object();
     set_str(o, "id", r->id);
-    set_str(o, "url", render_item_link(it));
+    char *link = render_item_link(f->config, it);
+    char *page = render_item_page_url(f->config, it);
+    set_str(o, "url", link);
     set_str(o, "title", r->title);
     buf_clear(scratch);
     render_content_html(it, scratch);
@@ -66,7 +68,10 @@ item(const struct sf_render_feed *f, const struct sf_render_item *it, struct sf_
     set_str(ext, "captured_by", r->captured_by);
     set_time(ext, "captured_at", &r->captured_at);
     set_str(ext, "original_url", r->url);
+    set_str(ext, "archive_url", page);
     json_object_set_new(o, "_snapfeed", ext);
+    free(page);
+    free(link);
     return o;
 }
 

@@ -21,7 +21,7 @@ item(struct xw *x, const struct sf_render_feed *f, const struct sf_render_item *
 {
     const struct sf_record *r = it->rec;
     char date[SF_RFC822_LEN];
-    const char *link = render_item_link(it);
+    char *link = render_item_link(f->config, it);
     xw_start(x, "item");
     xw_el(x, "title", r->title);
     xw_el(x, "link", link);
@@ -49,6 +49,7 @@ item(struct xw *x, const struct sf_render_feed *f, const struct sf_render_item *
     render_content_html(it, scratch);
     xw_el(x, "content:encoded", scratch->data ? scratch->data : "");
     xw_end(x);
+    free(link);
 }
 
 bool

@@ -8,7 +8,7 @@ cd "$top"
 
 # Packages the build needs.
 build_packages="gcc pkg-config meson ninja-build libxml2-dev libyaml-dev
-    libcurl4-openssl-dev libjansson-dev tzdata ca-certificates"
+    libcurl4-openssl-dev libjansson-dev tzdata ca-certificates scdoc"
 
 say() { printf '==> %s\n' "$*" >&2; }
 

@@ -15,6 +15,7 @@ import tempfile
 import time
 
 import feedcheck
+import pagecheck
 import sfwrap
 
 from e2eutil import config_for, copy_captures, snapshot
@@ -65,6 +66,31 @@ def case_golden(tmp):
                                         "golden/" + rel, "built/" + rel, lineterm="", n=1)
             failures.append(f"golden: {rel} differs:\n" + "\n".join(list(diff)[:40]))
     feedcheck.check_output(out, fixture_records(), 50, failures)
+    n_pages = pagecheck.check_pages(out, failures)
+    n_links = pagecheck.check_item_links(out, failures)
+    # a front page, a page per feed (15) and one per item of a category (63)
+    if n_pages != 1 + 15 + 63 or n_links != 3 * (50 + 63):
+        failures.append(f"golden: {n_pages} pages, {n_links} item links")
+
+
+def case_pages_off(tmp):
+    """output.pages: false writes no page, and items without a URL have
+    no link, as before pages existed."""
+    out = os.path.join(tmp, "out")
+    cfg = config_for(tmp, extra="", name="nopages.yaml")
+    with open(cfg, encoding="utf-8") as f:
+        text = f.read()
+    with open(cfg, "w", encoding="utf-8") as f:
+        f.write(text.replace("  max_items: 50", "  max_items: 50\n  pages: false"))
+    build(out, config=cfg, wrap=False)
+    pages = [p for p in snapshot(out) if p.endswith((".html", ".css"))]
+    if pages:
+        failures.append(f"pages off: wrote {pages[:5]}")
+    pagecheck.check_item_links(out, failures, pages=False)
+    for rel, (data, _) in snapshot(out).items():
+        if b'rel="related"' in data or b"archive_url" in data:
+            failures.append(f"pages off: {rel} links an archive page")
+    feedcheck.check_output(out, fixture_records(), 50, failures, consumers=False)
 
 
 def case_deterministic(tmp):
@@ -119,12 +145,14 @@ def case_idempotent(tmp):
     p = build(out, "-v", config=cfg)
     after = snapshot(out)
     changed = sorted(k for k in after if after[k] != before.get(k))
-    want = sorted(["all/atom.xml", "all/feed.json", "all/rss.xml", "education/atom.xml",
-                   "education/feed.json", "education/rss.xml"])
-    if changed != want:
+    new_pages = sorted(k for k in after if k not in before)
+    want = sorted(["all/atom.xml", "all/feed.json", "all/rss.xml", "all/index.html",
+                   "education/atom.xml", "education/feed.json", "education/rss.xml",
+                   "education/index.html", "index.html"] + new_pages)
+    if changed != want or len(new_pages) != 1 or not new_pages[0].startswith("education/"):
         failures.append(f"one new capture changed {changed}, want {want}")
-    if "15 feeds, 2 changed" not in p.stdout or "education/: 9 items, changed rss.xml" \
-            not in p.stdout:
+    if "15 feeds, 2 changed" not in p.stdout or "education/: 9 items, changed rss.xml " \
+            "atom.xml feed.json index.html and 1 archive page" not in p.stdout:
         failures.append(f"verbose build: {p.stdout!r}")
 
 

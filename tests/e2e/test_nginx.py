@@ -119,7 +119,8 @@ def wait_listening(port, proc, limit=20):
 
 def check(tmp, out, port):
     url = f"http://127.0.0.1:{port}/"
-    feeds = sorted(glob.glob(os.path.join(out, "*", "*")))
+    feeds = sorted(p for p in glob.glob(os.path.join(out, "*", "*"))
+                   if os.path.basename(p) in TYPES)
     if len(feeds) != 45:
         fail(f"{len(feeds)} feed files built")
     for path in feeds:
@@ -144,6 +145,20 @@ def check(tmp, out, port):
         if status != 200 or body != f.read() or \
                 headers.get("Content-Type") != "text/x-opml; charset=utf-8":
             fail(f"feeds.opml: {status} {headers.get('Content-Type')!r}")
+    # The pages: the front page at /, a feed's page at its directory, an
+    # archive page, the stylesheet.
+    item = sorted(glob.glob(os.path.join(out, "education", "*.html")))[0]
+    for path, file, ctype in [("", "index.html", "text/html; charset=utf-8"),
+                              ("education/", "education/index.html", "text/html; charset=utf-8"),
+                              (urllib.parse.quote("交通") + "/", "交通/index.html",
+                               "text/html; charset=utf-8"),
+                              (os.path.relpath(item, out), os.path.relpath(item, out),
+                               "text/html; charset=utf-8"),
+                              ("style.css", "style.css", "text/css; charset=utf-8")]:
+        status, headers, body = curl(url + path)
+        with open(os.path.join(out, file), "rb") as f:
+            if status != 200 or body != f.read() or headers.get("Content-Type") != ctype:
+                fail(f"/{path}: {status} {headers.get('Content-Type')!r}")
     # Dotfiles: the lock, a temporary of a write in progress, a stray one.
     with open(os.path.join(out, "tech", ".rss.xml.snapfeed-tmp"), "w") as f:
         f.write("<half")
