@@ -495,7 +495,7 @@ fetch(struct run *r, const struct sf_entry *e)
     return r->found;
 }
 
-/* Records of the chosen entries, found by entry address. */
+/* Records of the chosen entries, found by article id. */
 struct shown {
     const struct sf_entry **keys;
     struct sf_record **recs;
@@ -505,8 +505,10 @@ struct shown {
 static size_t
 shown_slot(const struct shown *s, const struct sf_entry *e)
 {
-    size_t i = (size_t)(((uintptr_t)e >> 4) * 0x9E3779B97F4A7C15u) & (s->cap - 1);
-    while (s->keys[i] && s->keys[i] != e)
+    /* By article, not by entry: each feed holds its own copy of an entry,
+     * and an item of a category is shown in "all" too. */
+    size_t i = (size_t)e->idhash & (s->cap - 1);
+    while (s->keys[i] && (s->keys[i]->idhash != e->idhash || strcmp(s->keys[i]->id, e->id) != 0))
         i = (i + 1) & (s->cap - 1);
     return i;
 }

@@ -69,8 +69,9 @@ struct sf_catalog {
     struct sf_entry *entries;
     size_t n, cap;
     struct pool_chunk *pool;
-    size_t batch_bytes, batch_limit;
+    size_t batch_bytes, batch_limit;    /* bytes the batch uses; the most it may */
     size_t total;
+    struct sf_buf spill_buf;    /* a batch encoded, reused batch to batch */
     /* the spill file */
     char *spill_dir;
     int spill_fd;
@@ -138,8 +139,8 @@ pool_dup(struct sf_catalog *cat, const char *s)
         c->used = 0;
         c->size = size;
         cat->pool = c;
-        cat->batch_bytes += sizeof *c + size;
     }
+    cat->batch_bytes += n;
     char *d = c->data + c->used;
     memcpy(d, s, n);
     c->used += n;
@@ -156,6 +157,20 @@ pool_free(struct sf_catalog *cat)
     cat->pool = NULL;
 }
 
+/* Empties the pool for the next batch, keeping its newest chunk. */
+static void
+pool_reset(struct sf_catalog *cat)
+{
+    struct pool_chunk *keep = cat->pool;
+    if (!keep)
+        return;
+    cat->pool = keep->next;
+    pool_free(cat);
+    keep->next = NULL;
+    keep->used = 0;
+    cat->pool = keep;
+}
+
 struct sf_catalog *
 catalog_new(const struct sf_config *c, const char *spill_dir)
 {
@@ -163,6 +178,7 @@ catalog_new(const struct sf_config *c, const char *spill_dir)
     cat->config = c;
     cat->spill_fd = -1;
     cat->spill_dir = xstrdup(spill_dir ? spill_dir : "");
+    buf_init(&cat->spill_buf, 0);
     cat->index_cap = 64;
     cat->cat_index = xcalloc(cat->index_cap, sizeof *cat->cat_index);
     cat->all.conf_index = -1;
@@ -199,6 +215,7 @@ catalog_free(struct sf_catalog *cat)
     if (cat->spill_fd >= 0)
         close(cat->spill_fd);
     free(cat->spill_dir);
+    buf_finish(&cat->spill_buf);
     free(cat->runs);
     for (size_t i = 0; i < cat->n_cats; i++)
         category_finish(&cat->cats[i]);
@@ -291,31 +308,29 @@ spill(struct sf_catalog *cat)
     }
     qsort(cat->entries, cat->n, sizeof *cat->entries, cmp_bucket);
     struct run run;
-    struct sf_buf b;
-    buf_init(&b, 0);
+    struct sf_buf *b = &cat->spill_buf;
+    buf_clear(b);
     size_t k = 0;
     for (size_t bucket = 0; bucket < N_BUCKETS; bucket++) {
-        run.off[bucket] = cat->spill_end + b.len;
+        run.off[bucket] = cat->spill_end + b->len;
         for (; k < cat->n && bucket_of(cat->entries[k].idhash) == bucket; k++) {
             const struct sf_entry *e = &cat->entries[k];
-            catalog_entry_encode(&b, e);
-            buf_put_u32(&b, e->seq);
-            buf_put_u32(&b, e->input);
-            buf_put_str(&b, e->path);
+            catalog_entry_encode(b, e);
+            buf_put_u32(b, e->seq);
+            buf_put_u32(b, e->input);
+            buf_put_str(b, e->path);
         }
     }
-    run.off[N_BUCKETS] = cat->spill_end + b.len;
-    if (!file_write_all(cat->spill_fd, b.data ? b.data : "", b.len)) {
+    run.off[N_BUCKETS] = cat->spill_end + b->len;
+    if (!file_write_all(cat->spill_fd, b->data ? b->data : "", b->len)) {
         cat->spill_failed = true;
-        buf_finish(&b);
         return;
     }
-    cat->spill_end += b.len;
-    buf_finish(&b);
+    cat->spill_end += b->len;
     cat->runs = xreallocarray(cat->runs, cat->n_runs + 1, sizeof *cat->runs);
     cat->runs[cat->n_runs++] = run;
     cat->n = 0;
-    pool_free(cat);
+    pool_reset(cat);
     cat->batch_bytes = 0;
 }
 
@@ -328,9 +343,11 @@ catalog_add(struct sf_catalog *cat, const struct sf_entry *e)
     if (cat->n == cat->cap) {
         size_t cap = cat->cap ? cat->cap * 2 : 1024;
         cat->entries = xreallocarray(cat->entries, cap, sizeof *cat->entries);
-        cat->batch_bytes += (cap - cat->cap) * sizeof *cat->entries;
         cat->cap = cap;
     }
+    /* What the batch uses, not what it has allocated (at most twice as
+     * much): a count of capacity could stay past the limit for good. */
+    cat->batch_bytes += sizeof *cat->entries;
     struct sf_entry *d = &cat->entries[cat->n++];
     *d = *e;
     d->id = pool_dup(cat, e->id);
@@ -479,6 +496,8 @@ choose_bucket(struct sf_catalog *cat, size_t b, struct sf_buf *raw, struct sf_bu
     buf_clear(strings);
     for (size_t r = 0; r < cat->n_runs; r++) {
         uint64_t off = cat->runs[r].off[b], len = cat->runs[r].off[b + 1] - off;
+        if (!len)
+            continue;
         char *dst = buf_reserve(raw, (size_t)len);
         if (!dst || pread(cat->spill_fd, dst, (size_t)len, (off_t)off) != (ssize_t)len)
             return false;

@@ -123,13 +123,14 @@ test_spilled_equals_in_memory(void **state)
     size_t n = entries(&v, &strs);
     struct sf_config *c = config(20);
     struct sf_catalog *mem = catalog_new(c, "/tmp"), *spilled = catalog_new(c, "/tmp");
-    catalog_set_batch_limit(spilled, 32 * 1024);   /* a spill every few hundred entries */
+    catalog_set_batch_limit(spilled, 256 * 1024);   /* a spill every few hundred entries */
     /* the spilled one also sees the entries in another order */
     for (size_t i = 0; i < n; i++) {
         assert_true(catalog_add(mem, &v[i]));
         assert_true(catalog_add(spilled, &v[(i * 7919) % n]));
     }
     assert_int_equal(catalog_count(spilled), n);
+    assert_true(n > 5000);
     char *a = describe(mem), *b = describe(spilled);
     assert_string_equal(a, b);
     /* the configured feeds come right after "all", with their slugs */
