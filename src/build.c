@@ -22,7 +22,8 @@
  * The run has two passes over the captures.  The first reads every one
  * and keeps only its catalog entry (ids, times, category: no text); the
  * catalog then picks each feed's items; the second reads again just the
- * files of those items, whose records the renderers need whole.  So
+ * files of those items (of a JSON Lines file, just the item's line, found
+ * by its byte offset), whose records the renderers need whole.  So
  * memory holds the entries plus the few hundred records shown, however
  * large the archive (docs/design.md, "Memory").
  */
@@ -161,6 +162,7 @@ scan_record(void *ctx, struct sf_record *rec)
         .captured_at = rec->captured_at,
         .published = rec->published,
         .line = rec->line,
+        .offset = rec->offset,
         .id = (const char *)result_str(res, rec->id),
         .category = (const char *)result_str(res, rec->category),
         .path = (const char *)res->path,
@@ -484,7 +486,7 @@ fetch(struct run *r, const struct sf_entry *e)
     struct sf_ingest_cb cb = {r, fetch_record, fetch_problem};
     r->want = e;
     r->found = NULL;
-    ingest_file(r->reader, &r->config->inputs[e->input], AT_FDCWD, e->path, e->path, NULL, &cb);
+    ingest_record_at(r->reader, &r->config->inputs[e->input], e->path, e->offset, e->line, &cb);
     if (!r->found) {
         struct sf_error err = {0};
         error_set(&err, e->path, 0, 0, "warning: changed while being read; left out until the "
