@@ -153,7 +153,8 @@ enum cand {
     C_LD_HEADLINE, C_LD_PUBLISHED, C_LD_MODIFIED, C_LD_AUTHOR, C_LD_PUBLISHER, C_LD_SECTION,
     C_LD_URL,
     C_OG_TITLE, C_OG_PUBLISHED, C_OG_MODIFIED, C_OG_SECTION, C_OG_SITE, C_OG_URL, C_OG_AUTHOR,
-    C_META_AUTHOR, C_META_DATE, C_CANONICAL, C_TIME, C_TITLE,
+    C_META_AUTHOR, C_META_DATE, C_CMS_TITLE, C_CMS_SECTION, C_CMS_SITE, C_CMS_SOURCE,
+    C_CANONICAL, C_TIME, C_TITLE,
     C_COUNT
 };
 
@@ -167,13 +168,16 @@ static const char *const cand_names[C_COUNT] = {
     [C_OG_MODIFIED] = "article:modified_time", [C_OG_SECTION] = "article:section",
     [C_OG_SITE] = "og:site_name",           [C_OG_URL] = "og:url",
     [C_OG_AUTHOR] = "article:author",       [C_META_AUTHOR] = "<meta name=author>",
-    [C_META_DATE] = "<meta name=pubdate>",  [C_CANONICAL] = "<link rel=canonical>",
+    [C_META_DATE] = "<meta name=pubdate>",  [C_CMS_TITLE] = "<meta name=ArticleTitle>",
+    [C_CMS_SECTION] = "<meta name=ColumnName>", [C_CMS_SITE] = "<meta name=SiteName>",
+    [C_CMS_SOURCE] = "<meta name=ContentSource>", [C_CANONICAL] = "<link rel=canonical>",
     [C_TIME] = "<time>",                    [C_TITLE] = "<title>",
 };
 
 /* <meta property|name=...> the page may carry, lower-cased, sorted.
- * pubdate/publishdate are what the CMSs of Chinese news and government
- * sites write (`<meta name="PubDate" ...>`). */
+ * ArticleTitle, ColumnName, ContentSource, PubDate and SiteName are what
+ * the CMSs of Chinese news and government sites write, trusted below
+ * OpenGraph. */
 static const struct meta_key {
     const char *name;
     enum cand cand;
@@ -182,13 +186,17 @@ static const struct meta_key {
     {"article:modified_time", C_OG_MODIFIED},
     {"article:published_time", C_OG_PUBLISHED},
     {"article:section", C_OG_SECTION},
+    {"articletitle", C_CMS_TITLE},
     {"author", C_META_AUTHOR},
+    {"columnname", C_CMS_SECTION},
+    {"contentsource", C_CMS_SOURCE},
     {"og:site_name", C_OG_SITE},
     {"og:title", C_OG_TITLE},
     {"og:updated_time", C_OG_MODIFIED},
     {"og:url", C_OG_URL},
     {"pubdate", C_META_DATE},
     {"publishdate", C_META_DATE},
+    {"sitename", C_CMS_SITE},
 };
 
 /* Charset labels (lower-cased, sorted) and the iconv names they mean.
@@ -625,7 +633,8 @@ read_meta(struct page *pg, xmlNode *n)
                 *q = (char)(*q - 'A' + 'a');
         const struct meta_key *m =
             bsearch(k, meta_keys, SF_ARRAY_LEN(meta_keys), sizeof *meta_keys, cmp_name);
-        enum sf_clean how = m && m->cand == C_OG_TITLE ? SF_CLEAN_HTML : SF_CLEAN_VALUE;
+        enum sf_clean how =
+            m && (m->cand == C_OG_TITLE || m->cand == C_CMS_TITLE) ? SF_CLEAN_HTML : SF_CLEAN_VALUE;
         if (m)
             set_cand_str(pg, m->cand, content, how, line_of_node(n));
         xmlFree(k);
@@ -942,15 +951,19 @@ static bool
 resolve(struct page *pg, struct sf_error *err)
 {
     struct sf_record *r = pg->r;
-    static const enum cand site_order[] = {C_OG_SITE, C_LD_PUBLISHER};
+    /* source: the site the page was saved from; via: the original
+     * publisher, when the page names one that is not the site. */
+    static const enum cand site_order[] = {C_OG_SITE, C_LD_PUBLISHER, C_CMS_SITE};
     int site = first_of(pg, site_order, SF_ARRAY_LEN(site_order));
     r->source = site >= 0 ? pg->cand[site] : NULL;
-    /* The publisher is the original when the site names someone else. */
-    if (pg->cand[C_OG_SITE] && pg->cand[C_LD_PUBLISHER] &&
-        strcmp(pg->cand[C_OG_SITE], pg->cand[C_LD_PUBLISHER]) != 0)
-        r->via = pg->cand[C_LD_PUBLISHER];
+    static const enum cand via_order[] = {C_LD_PUBLISHER, C_CMS_SOURCE};
+    for (size_t i = 0; i < SF_ARRAY_LEN(via_order) && !r->via; i++) {
+        const char *v = pg->cand[via_order[i]];
+        if (v && (!r->source || strcmp(v, r->source) != 0))
+            r->via = v;
+    }
 
-    static const enum cand title_order[] = {C_LD_HEADLINE, C_OG_TITLE, C_TITLE};
+    static const enum cand title_order[] = {C_LD_HEADLINE, C_OG_TITLE, C_CMS_TITLE, C_TITLE};
     int t = first_of(pg, title_order, SF_ARRAY_LEN(title_order));
     if (t < 0) {
         error_set(err, pg->path, 0, 0, "no title: no JSON-LD headline, og:title or <title>");
@@ -961,7 +974,7 @@ resolve(struct page *pg, struct sf_error *err)
     if (!take_published(pg, err))
         return false;
 
-    static const enum cand section_order[] = {C_LD_SECTION, C_OG_SECTION};
+    static const enum cand section_order[] = {C_LD_SECTION, C_OG_SECTION, C_CMS_SECTION};
     int sec = first_of(pg, section_order, SF_ARRAY_LEN(section_order));
     const char *cat = sec >= 0 ? pg->cand[sec] : pg->opts->default_category;
     if (strlen(cat) > SF_MAX_CATEGORY) {

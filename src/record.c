@@ -345,7 +345,8 @@ read_body(struct jctx *c, const json_t *o)
     bool full = false;
     struct sf_record *r = c->r;
     if (n)
-        r->body = record_alloc(r, (n < SF_MAX_PARAGRAPHS ? n : SF_MAX_PARAGRAPHS) * sizeof *r->body);
+        r->body = record_alloc(r, (n < SF_MAX_PARAGRAPHS ? n : SF_MAX_PARAGRAPHS) *
+                                        sizeof *r->body);
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(a, i);
         if (!json_is_string(e)) {
@@ -397,7 +398,8 @@ read_related(struct jctx *c, const json_t *o)
     struct sf_record *r = c->r;
     bool keep = !c->o->skip_lists;
     if (n && keep)
-        r->related = record_alloc(r, (n < SF_MAX_RELATED ? n : SF_MAX_RELATED) * sizeof *r->related);
+        r->related = record_alloc(r, (n < SF_MAX_RELATED ? n : SF_MAX_RELATED) *
+                                        sizeof *r->related);
     for (size_t i = 0; i < n; i++) {
         json_t *e = list_object(c, a, "related", i);
         struct sf_related x;
@@ -437,7 +439,8 @@ read_listing(struct jctx *c, const json_t *o)
     struct sf_record *r = c->r;
     bool keep = !c->o->skip_lists;
     if (n && keep)
-        r->listing = record_alloc(r, (n < SF_MAX_LISTING ? n : SF_MAX_LISTING) * sizeof *r->listing);
+        r->listing = record_alloc(r, (n < SF_MAX_LISTING ? n : SF_MAX_LISTING) *
+                                        sizeof *r->listing);
     for (size_t i = 0; i < n; i++) {
         json_t *e = list_object(c, a, "listing", i);
         struct sf_listing x;

@@ -139,6 +139,19 @@ static const struct {
     /* 9: markup inside a title is text */
     {"<title>A &lt;b&gt; &amp; “引号”\n  标题</title><meta name=pubdate content=2024-03-05>",
      "A <b> & “引号”标题", "未分类", "2024-03-05T00:00:00+08:00", NULL, NULL, NULL, NULL, 1},
+    /* 10: the CMS tags of government sites, below OpenGraph */
+    {"<title>页面_某市人民政府</title><meta name=\"ArticleTitle\" content=\"市政府常务会议召开\">"
+     "<meta name=\"ColumnName\" content=\"政务要闻\"><meta name=\"SiteName\" content=\"某市人民政府\">"
+     "<meta name=\"ContentSource\" content=\"某市日报\"><meta name=\"PubDate\" "
+     "content=\"2024-04-12 09:30\">",
+     "市政府常务会议召开", "政务要闻", "2024-04-12T09:30:00+08:00", "某市人民政府", "某市日报", NULL,
+     NULL, 1},
+    /* 11: ... and OpenGraph above them */
+    {"<title>x</title><meta name=\"ArticleTitle\" content=\"CMS\">" META("og:title", "OG")
+     "<meta name=\"ColumnName\" content=\"栏目\">" META("article:section", "频道")
+     "<meta name=\"SiteName\" content=\"站\">" META("og:site_name", "网")
+     "<meta name=\"ContentSource\" content=\"网\"><meta name=pubdate content=2024-04-12>",
+     "OG", "频道", "2024-04-12T00:00:00+08:00", "网", NULL, NULL, NULL, 1},
 };
 
 static void
@@ -160,7 +173,7 @@ test_fields(void **state)
         if (r->url)
             str_is(r->id, r->url);
         else
-            assert_int_equal(strncmp(r->id, "tag:example.org,2024-03-0", 25), 0);
+            assert_int_equal(strncmp(r->id, "tag:example.org,2024-0", 22), 0);
         assert_int_equal(r->line, field_cases[i].line);
         str_is(r->file, "p.html");
         if (warnings.n)
