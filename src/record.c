@@ -571,6 +571,7 @@ record_from_json(const char *json, size_t len, const struct sf_json_opts *o, con
                  unsigned line, struct sf_error *err, struct sf_errors *warn)
 {
     struct jctx c = {.o = o, .path = path, .line = line, .err = err, .warn = warn};
+    size_t n_warn = warn ? warn->n : 0;   /* a line refused says only why */
     buf_init(&c.b, 0);
     buf_init(&c.quoted, 120);
     json_error_t je;
@@ -603,6 +604,12 @@ record_from_json(const char *json, size_t len, const struct sf_json_opts *o, con
                      r->captured_at.set ? "; using captured_at" : "", &r->published))
         goto out;
     if (!r->published.set) {
+        if (!r->captured_at.set && json_is_string(pub)) {
+            error_set(err, path, line, 0, "published '%s' is not a valid time, and no "
+                      "captured_at to date it by", quote(&c, json_string_value(pub),
+                                                         json_string_length(pub)));
+            goto out;
+        }
         if (!r->captured_at.set) {
             error_set(err, path, line, 0, "no published or captured_at to date it by");
             goto out;
@@ -623,6 +630,8 @@ out:
     buf_finish(&c.b);
     buf_finish(&c.quoted);
     if (!ok) {
+        while (warn && warn->n > n_warn)
+            error_finish(&warn->v[--warn->n]);
         record_free(c.r);
         return NULL;
     }

@@ -98,14 +98,16 @@ struct sf_json_opts {
 /*
  * Reads a record back from one JSON object as record_to_json() writes it
  * (one line of a `format: jsonl` input; docs/record.md says how each field
- * is read).  json[0..len) must be UTF-8.  Unknown fields are ignored;
+ * is read).  json[0..len) is read as UTF-8 (the JSON library refuses
+ * anything else).  Unknown fields are ignored;
  * `file` and `line` are checked but not taken: the record's are path and
  * line.  A value of the wrong type, a missing title, or no time to date it
  * by fails with err set (err->col is the column, in characters, where the
  * JSON library gives one).  Times without an offset take o->zone, and
  * every time is shown in it; text gets the same cleaning as captures; an
  * id is made ASCII, and derived (record_derive_id()) when absent.
- * Warnings (a field refused, a fallback taken) go to warn.  Returns a new
+ * Warnings (a field refused, a fallback taken) go to warn, only when the
+ * record is accepted: a refused line says just why.  Returns a new
  * record (free with record_free()) or NULL.  A pure function of its
  * input: never reads outside json, never aborts on any input.
  */
