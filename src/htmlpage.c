@@ -499,13 +499,11 @@ struct page {
     int nodate;                     /* depth inside those that date other things */
     int structural;                 /* depth inside article/main/articleBody */
     xmlNode *open[3];               /* the outermost open articleBody, article, main */
-    size_t open_count[3];           /* the paragraph text in each so far */
-    xmlNode *in_p;                  /* the <p> being counted */
-    size_t p_len;
+    size_t open_count[3];           /* the text in each so far */
     xmlNode *best[3];               /* the first articleBody, the article with the most
                                      * text, the first main */
     size_t best_count[3];
-    xmlNode *best_parent;           /* the element with the most text in its own <p>s */
+    xmlNode *best_parent;           /* the block with the most text of its own */
     xmlNode *body_el;
     bool time_in_article;           /* C_TIME came from inside an article */
 
@@ -516,8 +514,9 @@ struct page {
 
 enum { B_ARTICLEBODY, B_ARTICLE, B_MAIN };
 
-/* How many characters of text an element's own <p> children hold lives
- * in the node's application pointer, unused otherwise. */
+/* How many characters of text a block holds as its own (its text and
+ * its paragraphs', not its child blocks') lives in the node's application
+ * pointer, unused otherwise. */
 static size_t
 count_of(const xmlNode *n)
 {
@@ -666,14 +665,45 @@ read_time(struct page *pg, xmlNode *n)
     xmlFree(v);
 }
 
+/*
+ * Counts a text node's characters (blanks aside) for the block it is the
+ * text of: the nearest block around it, or, for a paragraph or list item,
+ * the block holding it (the article's paragraphs are siblings).  The
+ * search up is bounded, so a page nesting thousands of inline elements
+ * costs no more than one nesting a few.
+ */
+static void
+count_text(struct page *pg, xmlNode *text)
+{
+    size_t len = 0;
+    for (const unsigned char *c = text->content; *c; c++)
+        len += *c > ' ' && (*c & 0xC0) != 0x80;
+    if (!len)
+        return;
+    xmlNode *b = text->parent;
+    for (int up = 0; b && b->type == XML_ELEMENT_NODE && up < 64; up++, b = b->parent)
+        if (tag_flags(b) & T_BLOCK)
+            break;
+    if (!b || b->type != XML_ELEMENT_NODE)
+        return;
+    if ((is_tag(b, "p") || is_tag(b, "li")) && b->parent && b->parent->type == XML_ELEMENT_NODE)
+        b = b->parent;
+    count_add(b, len);
+    if (count_of(b) > count_of(pg->best_parent))
+        pg->best_parent = b;
+    for (size_t k = 0; k < SF_ARRAY_LEN(pg->open); k++)
+        if (pg->open[k])
+            pg->open_count[k] += len;
+}
+
 /* The first walk: every field, and the counts that choose the block. */
 static bool
 scan_enter(void *ctx, xmlNode *n)
 {
     struct page *pg = ctx;
     if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-        if (pg->in_p && n->content)
-            pg->p_len += text_utf8_count((const char *)n->content, strlen((char *)n->content));
+        if (!pg->chrome && n->content)
+            count_text(pg, n);
         return false;
     }
     if (n->type != XML_ELEMENT_NODE)
@@ -720,10 +750,6 @@ scan_enter(void *ctx, xmlNode *n)
             pg->open_count[kind] = 0;
         }
     }
-    if (strcmp(name, "p") == 0 && !pg->in_p && !pg->chrome) {
-        pg->in_p = n;
-        pg->p_len = 0;
-    }
     return true;
 }
 
@@ -736,17 +762,6 @@ scan_leave(void *ctx, xmlNode *n)
     unsigned flags = tag_flags(n);
     pg->chrome -= (flags & T_CHROME) != 0;
     pg->nodate -= (flags & T_NODATE) != 0;
-    if (n == pg->in_p) {
-        pg->in_p = NULL;
-        if (n->parent && pg->p_len) {
-            count_add(n->parent, pg->p_len);
-            if (count_of(n->parent) > count_of(pg->best_parent))
-                pg->best_parent = n->parent;
-            for (size_t k = 0; k < SF_ARRAY_LEN(pg->open); k++)
-                if (pg->open[k])
-                    pg->open_count[k] += pg->p_len;
-        }
-    }
     for (size_t k = 0; k < SF_ARRAY_LEN(pg->open); k++) {
         if (pg->open[k] != n)
             continue;
@@ -763,15 +778,17 @@ scan_leave(void *ctx, xmlNode *n)
 }
 
 /*
- * The article's block: its articleBody, <article> or <main> when that
- * holds at least as much paragraph text as any one element's own <p>s
- * (an <article> may be a teaser in a side column), else that element,
- * else the page's <body>.
+ * The article's block: its articleBody; its <article> or <main> when that
+ * holds at least as much text as the block with the most text of its own
+ * (an <article> may be a teaser in a side column), else that block, else
+ * the page's <body>.
  */
 static xmlNode *
 choose_block(struct page *pg, xmlNode *root)
 {
-    int k = pg->best[B_ARTICLEBODY] ? B_ARTICLEBODY : pg->best[B_ARTICLE] ? B_ARTICLE : B_MAIN;
+    if (pg->best[B_ARTICLEBODY])
+        return pg->best[B_ARTICLEBODY];   /* says exactly what it is */
+    int k = pg->best[B_ARTICLE] ? B_ARTICLE : B_MAIN;
     if (pg->best[k] && pg->best_count[k] >= count_of(pg->best_parent))
         return pg->best[k];
     if (pg->best_parent)
