@@ -299,13 +299,15 @@ text_find(const char *s, size_t n, const char *needle, size_t m)
 
 /* Length of the valid UTF-8 character at s (n bytes left), 0 if there is none. */
 static size_t
-char_len(const unsigned char *s, size_t n)
+char_len(const unsigned char *s, size_t n, bool valid)
 {
     size_t len = s[0] < 0x80                  ? 1
                  : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
                  : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
                  : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
                                                 : 0;
+    if (valid)
+        return len;   /* the whole text was checked once */
     if (!len || len > n || (len > 1 && !text_utf8_valid((const char *)s, len, NULL)))
         return 0;
     return len;
@@ -338,9 +340,9 @@ text_clean_field(const char *str, size_t n, enum sf_clean how, struct sf_buf *ou
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t mark = out->len, i = 0, len;
-    bool full = false;
+    bool full = false, valid = text_utf8_valid(str, n, NULL);
     while (i < n && !full) {
-        if (!(len = char_len(s + i, n - i))) {
+        if (!(len = char_len(s + i, n - i, valid))) {
             i++;   /* not UTF-8: dropped like a control */
             continue;
         }
@@ -358,7 +360,7 @@ text_clean_field(const char *str, size_t n, enum sf_clean how, struct sf_buf *ou
         size_t start = i;
         bool wrap = false;
         while (i < n) {
-            if (!(len = char_len(s + i, n - i))) {
+            if (!(len = char_len(s + i, n - i, valid))) {
                 i++;
                 continue;
             }
@@ -379,7 +381,7 @@ text_clean_field(const char *str, size_t n, enum sf_clean how, struct sf_buf *ou
                 full = !buf_append_char(out, ' ');
         } else if (how == SF_CLEAN_TEXT) {
             for (size_t j = start; j < i && !full;) {
-                if (!(len = char_len(s + j, i - j))) {
+                if (!(len = char_len(s + j, i - j, valid))) {
                     j++;
                     continue;
                 }
