@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import feedcheck
 import sfwrap
@@ -137,6 +138,62 @@ def case_mixed(tmp):
         failures.append("mixed: the .htm page is not in the 网页 feed")
 
 
+TWIN = """<html><head><meta charset="utf-8"><title>同一篇文章</title>
+<meta property="og:url" content="https://twin.example/a.html">
+<meta property="article:published_time" content="2024-12-25T08:00:00+08:00"></head>
+<body><article><p>{body}</p></article></body></html>
+"""
+
+
+def case_rerun(tmp):
+    """Reruns with the manifest over all three formats give what a fresh
+    build gives, also when two saved copies of one page (one id, no capture
+    time: the later file wins) are one reused and one parsed, and when a
+    JSON Lines file grows."""
+    d = os.path.join(tmp, "in")
+    os.makedirs(d)
+    for p in glob.glob(os.path.join(CAPTURES, "*.txt")) + \
+            glob.glob(os.path.join(JSONL, "*.jsonl")) + glob.glob(os.path.join(PAGES, "*.html")):
+        shutil.copy(p, d)
+    for name, body in (("twin-a.html", "第一次保存的正文。"), ("twin-b.html", "第二次保存的正文。")):
+        with open(os.path.join(d, name), "w", encoding="utf-8") as f:
+            f.write(TWIN.format(body=body))
+    cfg = config_with(tmp, "feeds.yaml", ["- path: in", "  format: snapshot",
+                                          "- path: in", "  format: jsonl",
+                                          "- path: in", "  format: html"])
+    out, ref = os.path.join(tmp, "out"), os.path.join(tmp, "ref")
+
+    def rebuild_and_compare(what):
+        time.sleep(1.1)   # past the manifest's racy second
+        sfwrap.run(["build", "-q", "-c", cfg, "-o", out])
+        shutil.rmtree(ref, ignore_errors=True)
+        sfwrap.run(["build", "-q", "--no-manifest", "-c", cfg, "-o", ref], wrap=False)
+        a, b = files_of(out), files_of(ref)
+        if a != b:
+            failures.append(f"rerun after {what}: differs from a fresh build: "
+                            f"{sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))[:4]}")
+        with open(os.path.join(out, "all", "feed.json"), encoding="utf-8") as f:
+            items = json.load(f)["items"]
+        twin = [i for i in items if i["id"] == "https://twin.example/a.html"]
+        if len(twin) != 1 or "第二次" not in twin[0]["content_html"]:
+            failures.append(f"rerun after {what}: the later copy of the page does not win")
+
+    sfwrap.run(["build", "-q", "-c", cfg, "-o", out], wrap=False)
+    # the earlier copy changes: parsed again, the later one reused
+    time.sleep(1.1)
+    with open(os.path.join(d, "twin-a.html"), "w", encoding="utf-8") as f:
+        f.write(TWIN.format(body="第一次保存的正文，改过。"))
+    rebuild_and_compare("a page changed")
+    # a JSON Lines file grows by a line
+    with open(os.path.join(d, "records.jsonl"), "a", encoding="utf-8") as f:
+        f.write(json.dumps({"title": "追加的一行", "category": "社会",
+                            "published": "2024-12-31 10:00"}, ensure_ascii=False) + "\n")
+    rebuild_and_compare("a JSON Lines file grew")
+    with open(os.path.join(out, "all", "feed.json"), encoding="utf-8") as f:
+        if not any(i["title"] == "追加的一行" for i in json.load(f)["items"]):
+            failures.append("rerun: the appended JSON Lines record is missing")
+
+
 def peak_rss_kib(args):
     """Runs snapfeed ARGS (never under valgrind: it is memory being
     measured) and returns its exit status and peak resident set in KiB.
@@ -153,44 +210,54 @@ def peak_rss_kib(args):
 
 
 LINES = 200_000
-BOUND_MIB = 16
+CHECK_BOUND_MIB = 16    # check: over a 10-line file
+BUILD_GROWTH_MIB = 4    # build: from 100,000 lines to 200,000
 
 
 def case_bounded_memory(tmp):
-    """A JSON Lines file of 200,000 records (~110 MB) is read with the
-    memory of a small one: its peak RSS stays within 16 MiB of the same
-    run over a 10-line file, whatever the build (ASan included).  What
-    is bounded is the streaming: `check` keeps no records; a build keeps
-    the catalog's small entry per record, by design."""
+    """A JSON Lines file of 200,000 records (~110 MB) costs no memory for
+    its size.  `check` (which keeps no records: the reading alone) peaks
+    within 16 MiB of the same run over a 10-line file; `build` (which
+    also keeps each record's catalog entry, spilled to disk past a few
+    MiB) peaks within 4 MiB of a build of the first 100,000 lines: flat,
+    not growing with the file."""
     paragraph = "本市持续推进老旧小区改造，今年计划完成改造项目一百二十个，惠及居民三万余户。" * 4
 
-    def write(path, n):
-        with open(path, "w", encoding="utf-8") as f:
+    def write(n):
+        d = os.path.join(tmp, str(n))
+        os.makedirs(os.path.join(d, "in"))
+        with open(os.path.join(d, "in", "a.jsonl"), "w", encoding="utf-8") as f:
             for i in range(n):
                 f.write(json.dumps({
                     "title": f"第{i}号记录", "category": f"类别{i % 7}",
                     "published": f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d} 08:00",
                     "source": "测试晚报", "body": [paragraph],
                 }, ensure_ascii=False) + "\n")
+        return d, config_with(d, "feeds.yaml", ["- path: in", "  format: jsonl"])
 
-    small, big = os.path.join(tmp, "small"), os.path.join(tmp, "big")
-    for d in (small, big):
-        os.makedirs(os.path.join(d, "in"))
-    write(os.path.join(small, "in", "a.jsonl"), 10)
-    write(os.path.join(big, "in", "a.jsonl"), LINES)
-    size = os.path.getsize(os.path.join(big, "in", "a.jsonl"))
-    cfg = ["- path: in", "  format: jsonl"]
-    s_status, s_rss = peak_rss_kib(["check", "-q", "-c", config_with(small, "feeds.yaml", cfg)])
-    b_status, b_rss = peak_rss_kib(["check", "-q", "-c", config_with(big, "feeds.yaml", cfg)])
-    print(f"bounded_memory: {LINES} lines, {size >> 20} MiB: peak RSS {b_rss >> 10} MiB, "
-          f"{s_rss >> 10} MiB for 10 lines")
-    if s_status != 0 or b_status != 0:
-        failures.append(f"bounded memory: check exit {s_status}, {b_status}")
+    (_, small), (_, half), (big_dir, big) = write(10), write(LINES // 2), write(LINES)
+    size = os.path.getsize(os.path.join(big_dir, "in", "a.jsonl"))
+    rss = {}
+    for name, cfg in (("check small", small), ("check big", big)):
+        status, rss[name] = peak_rss_kib(["check", "-q", "-c", cfg])
+        if status != 0:
+            failures.append(f"bounded memory: {name}: exit {status}")
+    for name, cfg in (("build half", half), ("build big", big)):
+        out = os.path.join(tmp, name.replace(" ", "-"))
+        status, rss[name] = peak_rss_kib(["build", "-q", "-c", cfg, "-o", out])
+        if status != 0:
+            failures.append(f"bounded memory: {name}: exit {status}")
+    print(f"bounded_memory: {LINES} lines, {size >> 20} MiB; peak RSS in KiB: {rss}")
     if size < 100 << 20:
         failures.append(f"bounded memory: the file is only {size} bytes")
-    if b_rss - s_rss > BOUND_MIB << 10:
-        failures.append(f"bounded memory: peak RSS {b_rss} KiB for {size >> 20} MiB of JSON "
-                        f"Lines, {s_rss} KiB for 10 lines: more than {BOUND_MIB} MiB apart")
+    if rss["check big"] - rss["check small"] > CHECK_BOUND_MIB << 10:
+        failures.append(f"bounded memory: check peaks at {rss['check big']} KiB for "
+                        f"{size >> 20} MiB of JSON Lines, {rss['check small']} KiB for 10 "
+                        f"lines: more than {CHECK_BOUND_MIB} MiB apart")
+    if rss["build big"] - rss["build half"] > BUILD_GROWTH_MIB << 10:
+        failures.append(f"bounded memory: build peaks at {rss['build big']} KiB for {LINES} "
+                        f"lines, {rss['build half']} KiB for half: more than "
+                        f"{BUILD_GROWTH_MIB} MiB apart")
 
 
 def case_parse_format(tmp):
