@@ -27,11 +27,14 @@ failures = []
 
 
 def config_with(tmp, name, inputs):
-    """fixtures.yaml with its inputs replaced by the YAML lines given."""
+    """fixtures.yaml with its inputs replaced by the YAML lines given, its
+    output and state in tmp: tests never write beside the sources."""
     with open(CONFIG, encoding="utf-8") as f:
         text = f.read()
     text = text.replace("  - path: ../../fixtures/captures\n", "".join(
         "  " + line + "\n" for line in inputs))
+    text = text.replace("  dir: ../../build-tests-unused",
+                        "  dir: out\n  state_dir: " + os.path.join(tmp, "state-" + name))
     path = os.path.join(tmp, name)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
@@ -62,8 +65,9 @@ def case_round_trip(tmp):
     with open(jsonl, "w", encoding="utf-8") as f:
         f.write(p.stdout)
     cfg = config_with(tmp, "jsonl.yaml", ["- path: all.jsonl", "  format: jsonl"])
+    captures_cfg = config_with(tmp, "captures.yaml", ["- path: " + CAPTURES])
     direct, via = os.path.join(tmp, "direct"), os.path.join(tmp, "via")
-    p = sfwrap.run(["build", "-c", CONFIG, "-o", direct], wrap=False)
+    p = sfwrap.run(["build", "-c", captures_cfg, "-o", direct], wrap=False)
     q = sfwrap.run(["build", "-c", cfg, "-o", via])
     if q.returncode != 0 or q.stderr:
         failures.append(f"round trip: build from jsonl exit {q.returncode}: {q.stderr[:300]}")
