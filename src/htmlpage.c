@@ -484,6 +484,9 @@ decode_page(struct sf_htmlpage_parser *p, const char *path, const char *data, si
 
 /* ---- reading the fields -------------------------------------------------- */
 
+/* The elements that say they hold the article. */
+enum block_kind { B_ARTICLEBODY, B_ARTICLE, B_MAIN, B_COUNT };
+
 struct page {
     struct sf_htmlpage_parser *p;
     const struct sf_htmlpage_opts *opts;
@@ -495,14 +498,14 @@ struct page {
     unsigned cand_line[C_COUNT];
 
     /* the scan for the article's block */
-    int chrome;                     /* depth inside nav/header/footer/aside */
+    int chrome;                     /* depth inside nav/header/footer/aside/menu */
     int nodate;                     /* depth inside those that date other things */
     int structural;                 /* depth inside article/main/articleBody */
-    xmlNode *open[3];               /* the outermost open articleBody, article, main */
-    size_t open_count[3];           /* the text in each so far */
-    xmlNode *best[3];               /* the first articleBody, the article with the most
+    xmlNode *open[B_COUNT];         /* the outermost open articleBody, article, main */
+    size_t open_count[B_COUNT];     /* the text in each so far */
+    xmlNode *best[B_COUNT];         /* the first articleBody, the article with the most
                                      * text, the first main */
-    size_t best_count[3];
+    size_t best_count[B_COUNT];
     xmlNode *best_parent;           /* the block with the most text of its own */
     xmlNode *body_el;
     bool time_in_article;           /* C_TIME came from inside an article */
@@ -511,8 +514,6 @@ struct page {
     bool para_cut;                  /* the paragraph being gathered was cut */
     bool cut_warned, body_full;
 };
-
-enum { B_ARTICLEBODY, B_ARTICLE, B_MAIN };
 
 /* How many characters of text a block holds as its own (its text and
  * its paragraphs', not its child blocks') lives in the node's application
