@@ -461,6 +461,34 @@ static const struct hint {
     const char *contains;
     const char *fix;
 } hints[] = {
+    /* JSON Lines and saved pages first: some of their messages contain
+     * the words of a capture's below */
+    {"not valid JSON", "each line must be one JSON object, as 'snapfeed parse' prints: fix or "
+                       "remove the line (the column shows where)"},
+    {"not a JSON object", "each line must be one JSON object with the fields of docs/record.md"},
+    {" must be a", "the field has another type than docs/record.md gives it: fix the writer"},
+    {"title is missing or empty", "give the record a \"title\""},
+    {"no published or captured_at", "give the record a \"published\" time (RFC 3339, or "
+                                    "YYYY-MM-DD HH:MM:SS in site.timezone) or a \"captured_at\""},
+    {"and no captured_at to date it by", "write \"published\" as RFC 3339 or YYYY-MM-DD "
+                                         "HH:MM[:SS] (docs/record.md lists the forms read)"},
+    {"no category; using", "give the record a \"category\", or set inputs[].category"},
+    {"using captured_at", "give the record its own \"published\" time; the capture time stands "
+                          "in for it"},
+    {"is not a host name", "captured_by must be the crawler's host name, such as td.fyun.cc"},
+    {"no title: no JSON-LD", "the page names no title anywhere: save the article's own page, "
+                             "whole"},
+    {"no date: no datePublished", "the page says nowhere when it was published (JSON-LD, "
+                                  "article:published_time, <time>, <meta name=PubDate>): save "
+                                  "the article's own page, not an index"},
+    {"no publication date; using", "the page gives only when it was modified; that dates it"},
+    {"JSON-LD is not valid JSON", "the page's JSON-LD is broken; its other tags were used"},
+    {"declares charset", "the page's <meta> names a charset its bytes are not in: fix the "
+                         "<meta>, or leave it (the bytes were read right)"},
+    {"unknown charset", "convert the page to UTF-8, or set inputs[].encoding"},
+    {"byte order mark", "the file's first bytes (a BOM) name an encoding it is not in: remove "
+                        "them, or convert the file"},
+    {"paragraph longer than", "a paragraph that long is not article text: check the page"},
     {"empty file", "there is no text to read: capture the page again, or delete the file"},
     {"binary data", "not a text capture (an image, a failed download?): delete it, or narrow "
                     "inputs[].glob to the captures"},

@@ -592,7 +592,7 @@ record_from_json(const char *json, size_t len, const struct sf_json_opts *o, con
                      &r->title))
         goto out;
     if (!r->title) {
-        error_set(err, path, line, 0, "no title");
+        error_set(err, path, line, 0, "title is missing or empty");
         goto out;
     }
     /* Like a capture: no publication time means the capture time. */

@@ -198,6 +198,32 @@ def case_rerun(tmp):
             failures.append("rerun: the appended JSON Lines record is missing")
 
 
+def case_check_explains(tmp):
+    """snapfeed check explains every problem of JSON Lines and saved pages
+    too, with advice meant for them (not a capture's)."""
+    d = os.path.join(tmp, "in")
+    os.makedirs(d)
+    for p in glob.glob(os.path.join(JSONL, "*.jsonl")) + glob.glob(os.path.join(PAGES, "*.html")):
+        shutil.copy(p, d)
+    cfg = config_with(tmp, "feeds.yaml", ["- path: in", "  format: jsonl",
+                                          "- path: in", "  format: html"])
+    p = sfwrap.run(["check", "-c", cfg])
+    lines = p.stdout.splitlines()
+    for section in ("rejected", "warnings"):
+        heads = [i for i, line in enumerate(lines) if line.startswith(section + ": ")]
+        if not heads:
+            failures.append(f"check: no {section} section")
+            continue
+        n = int(lines[heads[0]].split(": ")[1])
+        body = lines[heads[0] + 1:heads[0] + 1 + 2 * n]
+        capture_only = ("发布时间", "类别:", "first line of text")
+        for problem, fix in zip(body[::2], body[1::2]):
+            if not fix.startswith("    fix: ") or any(w in fix for w in capture_only):
+                failures.append(f"check: {problem.strip()!r}: fix {fix.strip()!r}")
+    if p.returncode != 3 or "fix: give the record a \"title\"" not in p.stdout:
+        failures.append(f"check: exit {p.returncode}, {p.stdout[-500:]!r}")
+
+
 def peak_rss_kib(args):
     """Runs snapfeed ARGS (never under valgrind: it is memory being
     measured) and returns its exit status and peak resident set in KiB.
