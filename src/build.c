@@ -787,11 +787,12 @@ feed_digest(uint64_t settings, const struct sf_feed_sel *f, char (*pages)[SF_PAG
     for (size_t i = 0; i < f->n_items; i++) {
         const struct sf_item_ref *it = &f->items[i];
         const struct sf_entry *e = it->entry;
-        /* The capture (its time and file) counts too: the attribution
-         * names the capturing site and time, which a re-capture with the
-         * same content changes. */
+        /* The capture (its time and file, and line: a JSON Lines file
+         * holds many) counts too: the attribution names the capturing
+         * site and time, which a re-capture with the same content changes. */
         int64_t v[] = {(int64_t)e->idhash, (int64_t)e->content, it->updated.t, it->updated.off,
-                       e->published.t, e->published.off, e->captured_at.t, e->captured_at.set};
+                       e->published.t, e->published.off, e->captured_at.t, e->captured_at.set,
+                       e->line};
         h = hash_words(h, v, sizeof v);
         h = hash_words(h, e->path, strlen(e->path));
         h = hash_words(h, it->slug ? it->slug : "", it->slug ? strlen(it->slug) : 0);
