@@ -22,7 +22,8 @@
  * The run has two passes over the captures.  The first reads every one
  * and keeps only its catalog entry (ids, times, category: no text); the
  * catalog then picks each feed's items; the second reads again just the
- * files of those items, whose records the renderers need whole.  So
+ * files of those items (of a JSON Lines file, just the item's line, found
+ * by its byte offset), whose records the renderers need whole.  So
  * memory holds the entries plus the few hundred records shown, however
  * large the archive (docs/design.md, "Memory").
  */
@@ -36,6 +37,8 @@
  */
 
 #define WORKER_BATCH 8   /* files a worker takes at once */
+/* Entries of one JSON Lines file handed on at a time (see hand_on_part()). */
+#define STREAM_BATCH 16384
 
 /* What parsing one file gave: its entries and its problems. */
 struct result {
@@ -48,8 +51,11 @@ struct result {
     struct stat st;             /* of the file, as walked */
     bool reused;                /* taken from the manifest */
     uint32_t input;
+    uint32_t seq;
     uintptr_t path;             /* offset in strings */
     bool ready;
+    bool stream;                /* hand entries on in parts as they come (main thread) */
+    bool streamed;              /* some were: the manifest keeps no record of it */
 };
 
 struct job {
@@ -128,6 +134,7 @@ result_clear(struct result *res)
     res->n_rejected = 0;
     buf_clear(&res->strings);
     res->ready = false;
+    res->stream = res->streamed = false;
 }
 
 static void
@@ -149,18 +156,25 @@ result_str(struct result *res, const char *s)
     return off;
 }
 
+static void hand_on_part(struct run *r, struct result *res);
+
 static void
 scan_record(void *ctx, struct sf_record *rec)
 {
     struct worker *w = ctx;
     struct result *res = w->current;
+    if (res->stream && res->n_entries == STREAM_BATCH)
+        hand_on_part(w->run, res);
     res->entries = xreallocarray(res->entries, res->n_entries + 1, sizeof *res->entries);
     res->entries[res->n_entries++] = (struct sf_entry){
         .idhash = hash_fnv1a(SF_FNV_OFFSET, rec->id, strlen(rec->id)),
         .content = record_content_hash(rec),
         .captured_at = rec->captured_at,
         .published = rec->published,
+        .seq = res->seq,
         .line = rec->line,
+        .offset = rec->offset,
+        .input = res->input,
         .id = (const char *)result_str(res, rec->id),
         .category = (const char *)result_str(res, rec->category),
         .path = (const char *)res->path,
@@ -184,12 +198,10 @@ scan_job(struct worker *w, const struct job *job, struct result *res)
 {
     struct sf_ingest_cb cb = {w, scan_record, scan_problem};
     w->current = res;
+    res->seq = job->seq;
+    res->input = job->input;
     ingest_file(w->reader, &w->run->config->inputs[job->input], AT_FDCWD, job->path, job->path,
                 &res->st, &cb);
-    for (size_t i = 0; i < res->n_entries; i++) {
-        res->entries[i].seq = job->seq;
-        res->entries[i].input = job->input;
-    }
 }
 
 static void *
@@ -254,10 +266,9 @@ replay_entry(void *ctx, const struct sf_entry *e)
     add_entry(ctx, e);
 }
 
-/* Hands the result of one file to the manifest, the catalog and the
- * report, in walk order. */
+/* Reports a result's problems and rebases its entries' strings. */
 static void
-commit(struct run *r, struct result *res)
+result_report(struct run *r, struct result *res)
 {
     for (size_t i = 0; i < res->problems.n; i++)
         report_problem(r, &res->problems.v[i], res->warning[i]);
@@ -268,15 +279,49 @@ commit(struct run *r, struct result *res)
         e->category = res->strings.data + (uintptr_t)e->category;
         e->path = res->strings.data + (uintptr_t)e->path;
     }
+}
+
+/* Hands the result of one file to the manifest, the catalog and the
+ * report, in walk order. */
+static void
+commit(struct run *r, struct result *res)
+{
+    result_report(r, res);
     /* While nothing has changed the manifest keeps the entries back: a
      * rerun that finds no change never fills the catalog. */
-    bool held = r->manifest &&
+    bool held = r->manifest && !res->streamed &&
                 manifest_add(r->manifest, res->input, res->strings.data + res->path, &res->st,
                              res->entries, res->n_entries, res->problems.v, res->warning,
                              res->problems.n, res->reused, replay_entry, r);
     for (size_t i = 0; i < res->n_entries && !held; i++)
         add_entry(r, &res->entries[i]);
     result_clear(res);
+}
+
+/*
+ * A JSON Lines file of millions of records would otherwise sit whole in
+ * one result: past STREAM_BATCH entries, those so far go to the catalog
+ * (which spills) and the report at once, so memory stays flat.  Only on
+ * the main thread, with everything before the file committed: the catalog
+ * still sees walk order.  Such a file is too big for a manifest record
+ * anyway; it is parsed on every run.
+ */
+static void
+hand_on_part(struct run *r, struct result *res)
+{
+    if (!res->streamed && r->manifest)
+        manifest_skip(r->manifest, replay_entry, r);
+    res->streamed = true;
+    result_report(r, res);
+    for (size_t i = 0; i < res->n_entries; i++)
+        add_entry(r, &res->entries[i]);
+    char *path = xstrdup(res->strings.data + res->path);
+    res->n_entries = 0;
+    errors_clear(&res->problems);
+    res->n_rejected = 0;
+    buf_clear(&res->strings);
+    res->path = result_str(res, path);
+    free(path);
 }
 
 /* Commits results in order while the next one is ready; with wait, waits
@@ -312,6 +357,9 @@ reuse(struct result *res, const struct sf_manifest_file *mf)
     res->n_entries = mf->n_entries;
     for (size_t i = 0; i < mf->n_entries; i++) {
         res->entries[i] = mf->entries[i];
+        /* its place in this walk, as a parsed file's: captures of one id
+         * with no capture time (saved pages) are told apart by it */
+        res->entries[i].seq = res->seq;
         res->entries[i].id = (const char *)result_str(res, mf->entries[i].id);
         res->entries[i].category = (const char *)result_str(res, mf->entries[i].category);
         res->entries[i].path = (const char *)res->path;
@@ -353,18 +401,25 @@ scan_file(void *ctx, const struct sf_file *f)
     struct result *res = &r->slots[job.seq % r->window];
     res->st = f->st;
     res->input = job.input;
+    res->seq = job.seq;
     res->path = result_str(res, f->path);
     struct sf_manifest_file mf;
     bool hit = r->manifest && manifest_find(r->manifest, job.input, f->path, &f->st, &mf);
-    if (hit || !r->n_workers) {
+    bool jsonl = f->input->format == SF_INPUT_JSONL;
+    if (hit || !r->n_workers || jsonl) {
         res->reused = hit;
         if (hit) {
             reuse(res, &mf);
             r->reused++;
         } else {
-            /* one job: no threads, no copies */
+            /* One job: no threads, no copies.  A JSON Lines file is read
+             * here, after everything before it is committed, so that its
+             * entries can be handed on in parts. */
+            if (r->n_workers)
+                commit_ready(r, true);
             struct worker self = {.run = r, .reader = r->reader};
             job.path = (char *)f->path;
+            res->stream = jsonl;
             scan_job(&self, &job, res);
             r->parsed++;
         }
@@ -484,7 +539,7 @@ fetch(struct run *r, const struct sf_entry *e)
     struct sf_ingest_cb cb = {r, fetch_record, fetch_problem};
     r->want = e;
     r->found = NULL;
-    ingest_file(r->reader, &r->config->inputs[e->input], AT_FDCWD, e->path, e->path, NULL, &cb);
+    ingest_record_at(r->reader, &r->config->inputs[e->input], e->path, e->offset, e->line, &cb);
     if (!r->found) {
         struct sf_error err = {0};
         error_set(&err, e->path, 0, 0, "warning: changed while being read; left out until the "
@@ -732,11 +787,12 @@ feed_digest(uint64_t settings, const struct sf_feed_sel *f, char (*pages)[SF_PAG
     for (size_t i = 0; i < f->n_items; i++) {
         const struct sf_item_ref *it = &f->items[i];
         const struct sf_entry *e = it->entry;
-        /* The capture (its time and file) counts too: the attribution
-         * names the capturing site and time, which a re-capture with the
-         * same content changes. */
+        /* The capture (its time and file, and line: a JSON Lines file
+         * holds many) counts too: the attribution names the capturing
+         * site and time, which a re-capture with the same content changes. */
         int64_t v[] = {(int64_t)e->idhash, (int64_t)e->content, it->updated.t, it->updated.off,
-                       e->published.t, e->published.off, e->captured_at.t, e->captured_at.set};
+                       e->published.t, e->published.off, e->captured_at.t, e->captured_at.set,
+                       e->line};
         h = hash_words(h, v, sizeof v);
         h = hash_words(h, e->path, strlen(e->path));
         h = hash_words(h, it->slug ? it->slug : "", it->slug ? strlen(it->slug) : 0);

@@ -9,13 +9,6 @@
 #include "text.h"
 #include "when.h"
 
-enum sf_encoding {
-    SF_ENC_AUTO,      /* UTF-8, else GB18030 */
-    SF_ENC_UTF8,
-    SF_ENC_GB18030,
-    SF_ENC_COUNT
-};
-
 /* How to read captures; the same for every file of one input. */
 struct sf_capture_opts {
     enum sf_encoding encoding;

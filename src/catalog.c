@@ -382,7 +382,10 @@ cmp_capture(const void *pa, const void *pb)
     int64_t tb = b->captured_at.set ? b->captured_at.t : INT64_MIN;
     if (ta != tb)
         return ta < tb ? -1 : 1;
-    return (a->seq > b->seq) - (a->seq < b->seq);
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    /* one file (JSON Lines) holds several: the later line wins */
+    return (a->line > b->line) - (a->line < b->line);
 }
 
 /* Feed order: newer first; the same instant, the smaller id first.

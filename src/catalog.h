@@ -85,8 +85,9 @@ size_t catalog_count(const struct sf_catalog *cat);
 
 /*
  * Collapses captures of the same id (the newest capture, by captured_at
- * then walk order, wins; `updated` is the capture time of its content's
- * first appearance when the content changed, else the publication time)
+ * then walk order, file then line, wins; `updated` is the capture time of
+ * its content's first appearance when the content changed, else the
+ * publication time)
  * and chooses each feed's newest max_items items, by published, ties
  * broken by id.  Feeds come "all" first, then the categories feeds.yaml
  * lists (in its order), then the others by name.  *feeds (*n_feeds of

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "htmlpage.h"
 #include "limits.h"
 
 #define MAX_DIR_DEPTH 64    /* nested directories under one input */
@@ -349,8 +350,12 @@ ingest_walk(const struct sf_config *c, unsigned threads, sf_file_fn fn, void *ct
 
 struct sf_ingest_reader {
     const struct sf_config *config;
-    struct sf_buf data;
+    struct sf_zone zone;        /* JSON Lines times; the parsers keep their own */
+    struct sf_buf data;         /* a whole capture or page */
+    struct sf_buf line;         /* JSON Lines: the unfinished line and what was read after it */
+    struct sf_buf decoded;      /* a JSON line decoded from GB18030 */
     struct sf_capture_parser *capture;
+    struct sf_htmlpage_parser *html;
     struct sf_errors warn;
     struct sf_error err;
     bool skip_lists;
@@ -361,8 +366,13 @@ ingest_reader_new(const struct sf_config *c, const struct sf_zone *z, bool skip_
 {
     struct sf_ingest_reader *r = xcalloc(1, sizeof *r);
     r->config = c;
+    when_zone_copy(&r->zone, z);
     buf_init(&r->data, SF_MAX_CAPTURE_SIZE + 1);
+    /* a whole line, plus the chunk read after it */
+    buf_init(&r->line, SF_MAX_JSONL_LINE + SF_JSONL_CHUNK);
+    buf_init(&r->decoded, SF_MAX_JSONL_LINE / 2 * 3);
     r->capture = capture_parser_new(z);
+    r->html = htmlpage_parser_new(z);
     r->skip_lists = skip_lists;
     return r;
 }
@@ -373,10 +383,40 @@ ingest_reader_free(struct sf_ingest_reader *r)
     if (!r)
         return;
     buf_finish(&r->data);
+    buf_finish(&r->line);
+    buf_finish(&r->decoded);
     capture_parser_free(r->capture);
+    htmlpage_parser_free(r->html);
     errors_finish(&r->warn);
     error_finish(&r->err);
     free(r);
+}
+
+/*
+ * Opens a regular file for reading, its stat in *st; -1 with err set
+ * otherwise.  hint, when not NULL, is the walk's stat of it, which said a
+ * regular file: opening without following links or blocking keeps a file
+ * swapped since then harmless, and no fstat is needed.
+ */
+static int
+open_regular(int dirfd, const char *name, const char *path, const struct stat *hint,
+             struct stat *st, struct sf_error *err)
+{
+    /* O_NONBLOCK: a FIFO planted in an input must not hang the run. */
+    int fd = openat(dirfd, name,
+                    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (hint ? O_NOFOLLOW : 0));
+    if (fd < 0) {
+        error_set(err, path, 0, 0, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    if (hint) {
+        *st = *hint;
+    } else if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        error_set(err, path, 0, 0, "not a regular file");
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 /* Reads a whole file of at most limit bytes into b. */
@@ -385,22 +425,11 @@ read_file(int dirfd, const char *name, const char *path, const struct stat *hint
           struct sf_buf *b, size_t limit, struct sf_error *err)
 {
     buf_clear(b);
-    int fd = openat(dirfd, name,
-                    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (hint ? O_NOFOLLOW : 0));
-    if (fd < 0) {
-        error_set(err, path, 0, 0, "cannot open: %s", strerror(errno));
-        return false;
-    }
-    bool ok = false;
     struct stat st;
-    /* The walk's stat said a regular file; opening without following
-     * links or blocking keeps a file swapped since then harmless. */
-    if (hint)
-        st = *hint;
-    else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        error_set(err, path, 0, 0, "not a regular file");
-        goto out;
-    }
+    int fd = open_regular(dirfd, name, path, hint, &st, err);
+    if (fd < 0)
+        return false;
+    bool ok = false;
     if ((uintmax_t)st.st_size > limit) {
         error_set(err, path, 0, 0, "larger than the %zu MiB capture limit", limit >> 20);
         goto out;
@@ -448,30 +477,231 @@ report_warnings(struct sf_ingest_reader *r, const struct sf_ingest_cb *cb)
     errors_clear(&r->warn);
 }
 
+/* ---- JSON Lines --------------------------------------------------------- */
+
+static void
+too_long(struct sf_ingest_reader *r, const char *path, unsigned lineno,
+         const struct sf_ingest_cb *cb)
+{
+    error_set(&r->err, path, lineno, 0, "line longer than %u bytes; skipped", SF_MAX_JSONL_LINE);
+    cb->problem(cb->ctx, &r->err, false);
+}
+
+/*
+ * One line of a JSON Lines file, starting at byte off: blank lines are
+ * skipped, anything else is a record or costs only itself.
+ */
+static size_t
+jsonl_line(struct sf_ingest_reader *r, const struct sf_input *in, const char *path, const char *s,
+           size_t n, unsigned lineno, uint64_t off, const struct sf_ingest_cb *cb)
+{
+    if (off == 0 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        s += 3;
+        n -= 3;
+    }
+    size_t i = 0, bad = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+        i++;
+    if (i == n)
+        return 0;
+    if (in->encoding == SF_ENC_GB18030 ||
+        (in->encoding == SF_ENC_AUTO && !text_utf8_valid(s, n, &bad))) {
+        /* JSON is UTF-8, but the crawlers that write GB18030 captures
+         * write their JSON in it too; each line is judged alone. */
+        buf_clear(&r->decoded);
+        size_t bad_gb = 0;
+        if (!text_gb18030_to_utf8(s, n, &r->decoded, &bad_gb)) {
+            bool gb = in->encoding == SF_ENC_GB18030;
+            size_t at = gb ? bad_gb : bad;
+            error_set(&r->err, path, lineno, (unsigned)text_utf8_count(s, at) + 1, "%s",
+                      gb ? "not valid GB18030" : "neither UTF-8 nor GB18030");
+            cb->problem(cb->ctx, &r->err, false);
+            return 0;
+        }
+        s = r->decoded.data;
+        n = r->decoded.len;
+    }
+    struct sf_json_opts o = {
+        .zone = &r->zone,
+        .default_category = in->category,
+        .site_host = r->config->site.host,
+        .skip_lists = r->skip_lists,
+    };
+    struct sf_record *rec = record_from_json(s, n, &o, path, lineno, &r->err, &r->warn);
+    report_warnings(r, cb);
+    if (!rec) {
+        cb->problem(cb->ctx, &r->err, false);
+        return 0;
+    }
+    rec->offset = off;
+    cb->record(cb->ctx, rec);
+    return 1;
+}
+
+/*
+ * Streams a JSON Lines file: read in chunks, each line handed to
+ * jsonl_line() as soon as it is complete.  Only the unfinished line is
+ * kept, and a line that grows past SF_MAX_JSONL_LINE is dropped as it is
+ * read, so memory stays bounded by the line limit, however large the file.
+ */
+static size_t
+ingest_jsonl(struct sf_ingest_reader *r, const struct sf_input *in, int dirfd, const char *name,
+             const char *path, const struct stat *hint, const struct sf_ingest_cb *cb)
+{
+    size_t count = 0;
+    struct stat st;
+    int fd = open_regular(dirfd, name, path, hint, &st, &r->err);
+    if (fd < 0) {
+        cb->problem(cb->ctx, &r->err, false);
+        return 0;
+    }
+    struct sf_buf *b = &r->line;
+    buf_clear(b);
+    uint64_t base = 0;      /* the file offset of b->data[0] */
+    size_t start = 0;       /* where the unfinished line starts in b */
+    unsigned lineno = 1;
+    bool skipping = false;  /* inside a line past the limit, dropped as it comes */
+    for (;;) {
+        /* Cannot fail: b never holds more than a line and a chunk. */
+        char *dst = buf_reserve(b, SF_JSONL_CHUNK);
+        ssize_t got = dst ? read(fd, dst, SF_JSONL_CHUNK) : -1;
+        if (got < 0) {
+            if (dst && errno == EINTR)
+                continue;
+            error_set(&r->err, path, lineno, 0, "cannot read: %s",
+                      dst ? strerror(errno) : "line too long");
+            cb->problem(cb->ctx, &r->err, false);
+            break;
+        }
+        if (got == 0) {
+            /* the last line may lack its newline */
+            if (skipping || b->len - start > SF_MAX_JSONL_LINE)
+                too_long(r, path, lineno, cb);
+            else if (b->len > start)
+                count += jsonl_line(r, in, path, b->data + start, b->len - start, lineno,
+                                    base + start, cb);
+            break;
+        }
+        size_t scan = b->len;
+        buf_commit(b, (size_t)got);
+        const char *nl;
+        while ((nl = memchr(b->data + scan, '\n', b->len - scan)) != NULL) {
+            size_t end = (size_t)(nl - b->data);
+            if (skipping || end - start > SF_MAX_JSONL_LINE) {
+                too_long(r, path, lineno, cb);
+                skipping = false;
+            } else {
+                count += jsonl_line(r, in, path, b->data + start, end - start, lineno,
+                                    base + start, cb);
+            }
+            lineno++;
+            start = scan = end + 1;
+        }
+        size_t rest = b->len - start;
+        if (skipping || rest > SF_MAX_JSONL_LINE) {
+            skipping = true;
+            base += b->len;
+            b->len = start = 0;
+        } else if (start) {
+            memmove(b->data, b->data + start, rest);
+            base += start;
+            b->len = rest;
+            start = 0;
+        }
+    }
+    close(fd);
+    return count;
+}
+
+/* Reads again the one line of a JSON Lines file at byte off. */
+static size_t
+jsonl_at(struct sf_ingest_reader *r, const struct sf_input *in, const char *path, uint64_t off,
+         unsigned lineno, const struct sf_ingest_cb *cb)
+{
+    size_t count = 0;
+    struct stat st;
+    int fd = open_regular(AT_FDCWD, path, path, NULL, &st, &r->err);
+    if (fd < 0) {
+        cb->problem(cb->ctx, &r->err, false);
+        return 0;
+    }
+    struct sf_buf *b = &r->line;
+    buf_clear(b);
+    const char *nl = NULL;
+    while (!nl) {
+        char *dst = b->len <= SF_MAX_JSONL_LINE ? buf_reserve(b, SF_JSONL_CHUNK) : NULL;
+        if (!dst) {
+            too_long(r, path, lineno, cb);
+            goto out;
+        }
+        ssize_t got = pread(fd, dst, SF_JSONL_CHUNK, (off_t)(off + b->len));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            error_set(&r->err, path, lineno, 0, "cannot read: %s", strerror(errno));
+            cb->problem(cb->ctx, &r->err, false);
+            goto out;
+        }
+        if (got == 0)
+            break;
+        size_t scan = b->len;
+        buf_commit(b, (size_t)got);
+        nl = memchr(b->data + scan, '\n', b->len - scan);
+    }
+    size_t n = nl ? (size_t)(nl - b->data) : b->len;
+    if (n > SF_MAX_JSONL_LINE)
+        too_long(r, path, lineno, cb);
+    else
+        count = jsonl_line(r, in, path, b->data ? b->data : "", n, lineno, off, cb);
+out:
+    close(fd);
+    return count;
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
 size_t
 ingest_file(struct sf_ingest_reader *r, const struct sf_input *in, int dirfd, const char *name,
             const char *path, const struct stat *st, const struct sf_ingest_cb *cb)
 {
-    size_t n = 0;
+    if (in->format == SF_INPUT_JSONL)
+        return ingest_jsonl(r, in, dirfd, name, path, st, cb);
     if (!read_file(dirfd, name, path, st, &r->data, SF_MAX_CAPTURE_SIZE, &r->err)) {
         cb->problem(cb->ctx, &r->err, false);
         return 0;
     }
     const char *data = r->data.data ? r->data.data : "";
-    struct sf_capture_opts opts = {
-        .encoding = in->encoding,
-        .default_category = in->category,
-        .site_host = r->config->site.host,
-        .skip_lists = r->skip_lists,
-    };
-    struct sf_record *rec = capture_parse(r->capture, path, data, r->data.len, &opts, &r->err,
-                                          &r->warn);
+    struct sf_record *rec = NULL;
+    if (in->format == SF_INPUT_HTML) {
+        struct sf_htmlpage_opts opts = {
+            .encoding = in->encoding,
+            .default_category = in->category,
+            .site_host = r->config->site.host,
+        };
+        rec = htmlpage_parse(r->html, path, data, r->data.len, &opts, &r->err, &r->warn);
+    } else {
+        struct sf_capture_opts opts = {
+            .encoding = in->encoding,
+            .default_category = in->category,
+            .site_host = r->config->site.host,
+            .skip_lists = r->skip_lists,
+        };
+        rec = capture_parse(r->capture, path, data, r->data.len, &opts, &r->err, &r->warn);
+    }
     report_warnings(r, cb);
     if (!rec) {
         cb->problem(cb->ctx, &r->err, false);
         return 0;
     }
     cb->record(cb->ctx, rec);
-    n++;
-    return n;
+    return 1;
+}
+
+size_t
+ingest_record_at(struct sf_ingest_reader *r, const struct sf_input *in, const char *path,
+                 uint64_t offset, unsigned line, const struct sf_ingest_cb *cb)
+{
+    if (in->format == SF_INPUT_JSONL)
+        return jsonl_at(r, in, path, offset, line, cb);
+    return ingest_file(r, in, AT_FDCWD, path, path, NULL, cb);
 }

@@ -63,8 +63,20 @@ void ingest_reader_free(struct sf_ingest_reader *r);
  * when not NULL, is the walk's stat of the file: its size sizes the read
  * (which then needs no fstat of its own).  Returns the number of records
  * handed on; a rejected file reports its reason through cb->problem and
- * returns 0.
+ * returns 0.  A JSON Lines file is streamed: each line is a record or a
+ * problem of its own, memory stays bounded by SF_MAX_JSONL_LINE whatever
+ * the file's size, and each record carries the byte offset of its line
+ * (sf_record.offset).
  */
 size_t ingest_file(struct sf_ingest_reader *r, const struct sf_input *in, int dirfd,
                    const char *name, const char *path, const struct stat *st,
                    const struct sf_ingest_cb *cb);
+
+/*
+ * Reads one record again, as ingest_file() handed it on from path: for
+ * JSON Lines only the line at byte offset (its number was line); for the
+ * other formats the whole file.  What was found is handed on as by
+ * ingest_file(), which returns the same.
+ */
+size_t ingest_record_at(struct sf_ingest_reader *r, const struct sf_input *in, const char *path,
+                        uint64_t offset, unsigned line, const struct sf_ingest_cb *cb);

@@ -9,6 +9,11 @@
  */
 #define SF_MAX_CAPTURE_SIZE (16u << 20)   /* bytes of one capture file */
 #define SF_MAX_LINE (1u << 20)            /* bytes of one line; longer is cut */
+/* bytes of one JSON Lines record; a longer line is refused alone.  Twice
+ * the capture limit: `snapfeed parse` prints any accepted capture within
+ * it (JSON escaping at most doubles the text). */
+#define SF_MAX_JSONL_LINE (SF_MAX_CAPTURE_SIZE * 2u)
+#define SF_JSONL_CHUNK (64u << 10)        /* bytes read at a time from a JSON Lines file */
 #define SF_MAX_PARAGRAPHS 10000           /* body paragraphs kept per record */
 #define SF_MAX_RELATED 1000               /* related entries kept per record */
 #define SF_MAX_LISTING 1000               /* listing entries kept per record */

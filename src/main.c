@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,7 +47,7 @@ static const char *const cmd_synopsis[CMD_COUNT] = {
 
 static const char *const cmd_help[CMD_COUNT] = {
     [CMD_BUILD] = "read the captures and write every feed that changed",
-    [CMD_PARSE] = "print each capture as one JSON record per line",
+    [CMD_PARSE] = "print each capture, page or JSON line as one JSON record per line",
     [CMD_CHECK] = "check feeds.yaml and every input; write nothing",
     [CMD_PING] = "send the queued WebSub notifications again (--all: every feed)",
 };
@@ -63,6 +64,7 @@ enum opt_id {
     OPT_VERBOSE = 'v',
     OPT_TIMEZONE = 256,
     OPT_ENCODING,
+    OPT_FORMAT,
     OPT_DRY_RUN,
     OPT_NO_PUSH,
     OPT_ALL,
@@ -103,6 +105,8 @@ static const struct option_spec {
      "read capture times in ZONE (default: site.timezone, else Asia/Shanghai)"},
     {"encoding", OPT_ENCODING, "ENC", FOR(C(CMD_PARSE)),
      "auto, utf-8 or gb18030 (default: auto)"},
+    {"format", OPT_FORMAT, "FMT", FOR(C(CMD_PARSE)),
+     "snapshot, jsonl or html (default: .jsonl, .html and .htm by name, else snapshot)"},
     {"quiet", OPT_QUIET, NULL, FOR(C(CMD_BUILD) | C(CMD_CHECK) | C(CMD_PING)),
      "print errors only"},
     {"verbose", OPT_VERBOSE, NULL, FOR(C(CMD_BUILD) | C(CMD_CHECK) | C(CMD_PING)),
@@ -123,6 +127,7 @@ struct args {
     unsigned jobs;      /* 0: the default */
     const char *timezone;
     enum sf_encoding encoding;
+    int format;         /* enum sf_input_format, or -1: by the file's extension */
     int verbosity;      /* -1 quiet, 0 normal, 1 verbose */
     char **files;
     int n_files;
@@ -299,6 +304,16 @@ parse_args(int argc, char **argv, struct args *a)
                 return SF_EXIT_USAGE;
             }
             break;
+        case OPT_FORMAT:
+            a->format = -1;
+            for (int k = 0; k < SF_INPUT_COUNT; k++)
+                if (strcmp(optarg, config_input_format_names[k]) == 0)
+                    a->format = k;
+            if (a->format < 0) {
+                warnx("--format must be snapshot, jsonl or html");
+                return SF_EXIT_USAGE;
+            }
+            break;
         case OPT_QUIET:
             a->verbosity = -1;
             break;
@@ -377,6 +392,27 @@ parse_problem(void *ctx, const struct sf_error *e, bool warning)
     print_problem(e);
 }
 
+/* The format `parse` reads a file in when --format does not say. */
+static enum sf_input_format
+format_of(const char *path)
+{
+    static const struct {
+        const char *ext;
+        enum sf_input_format format;
+    } exts[] = {
+        {".jsonl", SF_INPUT_JSONL},
+        {".html", SF_INPUT_HTML},
+        {".htm", SF_INPUT_HTML},
+    };
+    size_t n = strlen(path);
+    for (size_t i = 0; i < SF_ARRAY_LEN(exts); i++) {
+        size_t k = strlen(exts[i].ext);
+        if (n > k && strcasecmp(path + n - k, exts[i].ext) == 0)
+            return exts[i].format;
+    }
+    return SF_INPUT_SNAPSHOT;
+}
+
 static int
 cmd_parse(const struct args *a)
 {
@@ -400,8 +436,10 @@ cmd_parse(const struct args *a)
     struct sf_ingest_reader *reader = ingest_reader_new(c, &zone, false);
     struct parse_state st = {0};
     struct sf_ingest_cb cb = {&st, parse_record, parse_problem};
-    for (int i = 0; i < a->n_files; i++)
+    for (int i = 0; i < a->n_files; i++) {
+        in.format = a->format >= 0 ? (enum sf_input_format)a->format : format_of(a->files[i]);
         ingest_file(reader, &in, AT_FDCWD, a->files[i], a->files[i], NULL, &cb);
+    }
     ingest_reader_free(reader);
     config_free(c);
     if (fflush(stdout) == EOF || ferror(stdout) || st.write_failed) {
@@ -423,6 +461,34 @@ static const struct hint {
     const char *contains;
     const char *fix;
 } hints[] = {
+    /* JSON Lines and saved pages first: some of their messages contain
+     * the words of a capture's below */
+    {"not valid JSON", "each line must be one JSON object, as 'snapfeed parse' prints: fix or "
+                       "remove the line (the column shows where)"},
+    {"not a JSON object", "each line must be one JSON object with the fields of docs/record.md"},
+    {" must be a", "the field has another type than docs/record.md gives it: fix the writer"},
+    {"title is missing or empty", "give the record a \"title\""},
+    {"no published or captured_at", "give the record a \"published\" time (RFC 3339, or "
+                                    "YYYY-MM-DD HH:MM:SS in site.timezone) or a \"captured_at\""},
+    {"and no captured_at to date it by", "write \"published\" as RFC 3339 or YYYY-MM-DD "
+                                         "HH:MM[:SS] (docs/record.md lists the forms read)"},
+    {"no category; using", "give the record a \"category\", or set inputs[].category"},
+    {"using captured_at", "give the record its own \"published\" time; the capture time stands "
+                          "in for it"},
+    {"is not a host name", "captured_by must be the crawler's host name, such as td.fyun.cc"},
+    {"no title: no JSON-LD", "the page names no title anywhere: save the article's own page, "
+                             "whole"},
+    {"no date: no datePublished", "the page says nowhere when it was published (JSON-LD, "
+                                  "article:published_time, <time>, <meta name=PubDate>): save "
+                                  "the article's own page, not an index"},
+    {"no publication date; using", "the page gives only when it was modified; that dates it"},
+    {"JSON-LD is not valid JSON", "the page's JSON-LD is broken; its other tags were used"},
+    {"declares charset", "the page's <meta> names a charset its bytes are not in: fix the "
+                         "<meta>, or leave it (the bytes were read right)"},
+    {"unknown charset", "convert the page to UTF-8, or set inputs[].encoding"},
+    {"byte order mark", "the file's first bytes (a BOM) name an encoding it is not in: remove "
+                        "them, or convert the file"},
+    {"paragraph longer than", "a paragraph that long is not article text: check the page"},
     {"empty file", "there is no text to read: capture the page again, or delete the file"},
     {"binary data", "not a text capture (an image, a failed download?): delete it, or narrow "
                     "inputs[].glob to the captures"},
@@ -943,7 +1009,7 @@ main(int argc, char **argv)
     /* Past a file-size limit, a write should fail with EFBIG and be
      * reported like a full disk, not kill the run. */
     signal(SIGXFSZ, SIG_IGN);
-    struct args a = {0};
+    struct args a = {.format = -1};
     int status = parse_args(argc, argv, &a);
     if (status >= 0)
         return status;

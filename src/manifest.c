@@ -555,6 +555,14 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
     return false;
 }
 
+void
+manifest_skip(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
+{
+    /* what manifest_add() does with a record too big to keep */
+    materialize(m, fn, ctx);
+    m->changed = true;
+}
+
 bool
 manifest_end_walk(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
 {

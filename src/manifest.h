@@ -82,6 +82,15 @@ bool manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const
                   const struct sf_error *problems, const bool *warning, size_t n_problems,
                   bool reused, sf_manifest_replay_fn fn, void *ctx);
 
+/*
+ * Instead of manifest_add() for a file parsed whose record is not kept:
+ * a JSON Lines file so large that its entries are handed on in parts as
+ * it is read (and too large for a record anyway).  The new manifest
+ * differs, the file is parsed again next run, and fn gets every entry held
+ * back so far, as at any change: call it before handing on the first part.
+ */
+void manifest_skip(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx);
+
 /* After the walk: files of the old manifest that are gone are a change
  * too (replayed through fn as above).  Returns manifest_changed(). */
 bool manifest_end_walk(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx);

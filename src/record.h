@@ -49,6 +49,9 @@ struct sf_record {
     const char *id;
     const char *file;
     unsigned line;
+    /* Not in the JSON: where the record's line starts in file (JSON
+     * Lines), so that a build can read it again alone; 0 otherwise. */
+    uint64_t offset;
 
     /* Private: the arena the strings above live in. */
     struct sf_arena_chunk *arena;
@@ -84,13 +87,58 @@ uint64_t record_content_hash(const struct sf_record *r);
  */
 char *record_to_json(const struct sf_record *r);
 
+/* How to read a record from JSON (the `format: jsonl` input). */
+struct sf_json_opts {
+    struct sf_zone *zone;           /* for times without an offset; its cache is used */
+    const char *default_category;   /* when the object names none */
+    const char *site_host;          /* tag: authority when it has no id; may be NULL */
+    bool skip_lists;                /* leave related/listing out (build needs neither) */
+};
+
 /*
  * Reads a record back from one JSON object as record_to_json() writes it
- * (the `format: jsonl` input).  Unknown fields are ignored; a wrong type
- * or a missing title fails with err set (err->col is the column of the
- * problem in the line when the JSON library gives one).  Times without an
- * offset take zone z; text gets the same cleaning as captures.  Returns a
- * new record (free with record_free()) or NULL.
+ * (one line of a `format: jsonl` input; docs/record.md says how each field
+ * is read).  json[0..len) is read as UTF-8 (the JSON library refuses
+ * anything else).  Unknown fields are ignored;
+ * `file` and `line` are checked but not taken: the record's are path and
+ * line.  A value of the wrong type, a missing title, or no time to date it
+ * by fails with err set (err->col is the column, in characters, where the
+ * JSON library gives one).  Times without an offset take o->zone, and
+ * every time is shown in it; text gets the same cleaning as captures; an
+ * id is made ASCII, and derived (record_derive_id()) when absent.
+ * Warnings (a field refused, a fallback taken) go to warn, only when the
+ * record is accepted: a refused line says just why.  Returns a new
+ * record (free with record_free()) or NULL.  A pure function of its
+ * input: never reads outside json, never aborts on any input.
  */
-struct sf_record *record_from_json(const char *json, size_t len, struct sf_zone *z,
-                                   const char *path, unsigned line, struct sf_error *err);
+struct sf_record *record_from_json(const char *json, size_t len, const struct sf_json_opts *o,
+                                   const char *path, unsigned line, struct sf_error *err,
+                                   struct sf_errors *warn);
+
+/*
+ * What the JSON-LD of a saved page says about its article: the first
+ * schema.org Article (NewsArticle, BlogPosting, ...) found at the top
+ * level, in a top-level array, in "@graph", or as a "mainEntity".
+ * Strings are as the page gives them (not cleaned), new, freed by
+ * record_jsonld_finish(); NULL when absent.  An author list is joined
+ * with "、".  (Here because the JSON library is confined to this file.)
+ */
+struct sf_jsonld {
+    char *headline;
+    char *published;    /* datePublished */
+    char *modified;     /* dateModified */
+    char *author;       /* author: a name, a Person/Organization, or a list */
+    char *publisher;    /* publisher: a name or an Organization */
+    char *section;      /* articleSection: the first when a list */
+    char *url;          /* url, else mainEntityOfPage (a URL or its @id) */
+};
+
+/*
+ * Reads the text of one <script type="application/ld+json">.  Fields out
+ * has already are kept (the first article found wins, field by field).
+ * Returns false when the text is not JSON (err then holds the reason and
+ * err->line/col where in the text), true otherwise, article or not.
+ */
+bool record_jsonld_article(const char *json, size_t len, struct sf_jsonld *out,
+                           struct sf_error *err);
+void record_jsonld_finish(struct sf_jsonld *ld);

@@ -111,7 +111,13 @@ invalid:
 bool
 text_gb18030_to_utf8(const char *s, size_t n, struct sf_buf *out, size_t *bad)
 {
-    iconv_t cd = iconv_open("UTF-8", "GB18030");
+    return text_decode("GB18030", s, n, out, bad);
+}
+
+bool
+text_decode(const char *charset, const char *s, size_t n, struct sf_buf *out, size_t *bad)
+{
+    iconv_t cd = iconv_open("UTF-8", charset);
     if (cd == (iconv_t)-1) {
         if (bad)
             *bad = 0;
@@ -121,8 +127,9 @@ text_gb18030_to_utf8(const char *s, size_t n, struct sf_buf *out, size_t *bad)
     char *in = (char *)s;
     size_t inleft = n;
     while (inleft > 0) {
-        /* GB18030 characters grow by at most 2x in UTF-8 (4 -> 4, 2 -> 3). */
-        size_t want = inleft < 4096 ? inleft * 2 + 8 : 8192;
+        /* Characters grow by at most 3x in UTF-8 (a 1-byte Latin-1 or 2-byte
+         * UTF-16 unit -> up to 3 bytes; GB18030: 4 -> 4, 2 -> 3). */
+        size_t want = inleft < 4096 ? inleft * 3 + 8 : 12288;
         char *dst = buf_reserve(out, want);
         if (!dst) {
             ok = false;
@@ -288,4 +295,115 @@ text_find(const char *s, size_t n, const char *needle, size_t m)
         s = p + 1;
     }
     return NULL;
+}
+
+/* Length of the valid UTF-8 character at s (n bytes left), 0 if there is none. */
+static size_t
+char_len(const unsigned char *s, size_t n, bool valid)
+{
+    size_t len = s[0] < 0x80                  ? 1
+                 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
+                 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+                 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+                                                : 0;
+    if (valid)
+        return len;   /* the whole text was checked once */
+    if (!len || len > n || (len > 1 && !text_utf8_valid((const char *)s, len, NULL)))
+        return 0;
+    return len;
+}
+
+enum char_kind { CK_TEXT, CK_BLANK, CK_BREAK, CK_DROP };
+
+static enum char_kind
+char_kind(const unsigned char *s, size_t len, enum sf_clean how)
+{
+    size_t blank;
+    if (len == 1) {
+        unsigned c = s[0];
+        if (c == '\n' || c == '\r')
+            return CK_BREAK;
+        if (c == ' ' || c == '\t' || (c == '\f' && how == SF_CLEAN_HTML))
+            return CK_BLANK;
+        return c < 0x20 || c == 0x7F ? CK_DROP : CK_TEXT;
+    }
+    if (illegal_at(s, len))
+        return CK_DROP;
+    /* In HTML only ASCII white space collapses: &nbsp; is meant. */
+    if (how != SF_CLEAN_HTML && text_is_blank_at((const char *)s, len, &blank))
+        return CK_BLANK;
+    return CK_TEXT;
+}
+
+size_t
+text_clean_field(const char *str, size_t n, enum sf_clean how, struct sf_buf *out, bool *cut)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t mark = out->len, i = 0, len;
+    bool full = false, valid = text_utf8_valid(str, n, NULL);
+    while (i < n && !full) {
+        if (!(len = char_len(s + i, n - i, valid))) {
+            i++;   /* not UTF-8: dropped like a control */
+            continue;
+        }
+        enum char_kind k = char_kind(s + i, len, how);
+        if (k == CK_DROP) {
+            i += len;
+            continue;
+        }
+        if (k == CK_TEXT) {
+            full = !buf_append(out, s + i, len);
+            i += len;
+            continue;
+        }
+        /* A run of blanks and line breaks, up to the next character kept. */
+        size_t start = i;
+        bool wrap = false;
+        while (i < n) {
+            if (!(len = char_len(s + i, n - i, valid))) {
+                i++;
+                continue;
+            }
+            k = char_kind(s + i, len, how);
+            if (k == CK_TEXT)
+                break;
+            wrap |= k == CK_BREAK;
+            i += len;
+        }
+        if (out->len == mark || i >= n)
+            continue;   /* leading or trailing: trimmed */
+        bool wide_before = (unsigned char)out->data[out->len - 1] >= 0x80;
+        bool wide_after = s[i] >= 0x80;
+        if (wrap) {
+            /* CJK text has no spaces: a wrap between two such characters
+             * joins them; anywhere else it was a space. */
+            if (!(wide_before && wide_after))
+                full = !buf_append_char(out, ' ');
+        } else if (how == SF_CLEAN_TEXT) {
+            for (size_t j = start; j < i && !full;) {
+                if (!(len = char_len(s + j, i - j, valid))) {
+                    j++;
+                    continue;
+                }
+                if (char_kind(s + j, len, how) == CK_BLANK)
+                    full = s[j] == '\t' ? !buf_append_char(out, ' ') : !buf_append(out, s + j, len);
+                j += len;
+            }
+        } else {
+            full = !buf_append_char(out, ' ');
+        }
+    }
+    if (cut)
+        *cut = full;
+    /* Trailing blanks that a cut or HTML's kept NBSP left, and leading
+     * NBSP/U+3000 in HTML mode. */
+    const char *t = out->data ? out->data + mark : "";
+    size_t tn = out->len - mark;
+    text_trim(&t, &tn);
+    if (tn && t != out->data + mark)
+        memmove(out->data + mark, t, tn);
+    out->len = mark + tn;
+    if (out->data)
+        out->data[out->len] = '\0';
+    return tn;
 }

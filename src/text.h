@@ -7,6 +7,15 @@
 
 #include "util.h"
 
+/* How an input's bytes are to be read (inputs[].encoding); every parser
+ * takes it. */
+enum sf_encoding {
+    SF_ENC_AUTO,      /* UTF-8, else GB18030 */
+    SF_ENC_UTF8,
+    SF_ENC_GB18030,
+    SF_ENC_COUNT
+};
+
 /*
  * Returns true when s[0..n) is well-formed UTF-8 (no overlong forms, no
  * surrogates, nothing above U+10FFFF).  Otherwise *bad (if not NULL) gets
@@ -29,6 +38,35 @@ bool text_scan(const char *s, size_t n, size_t *bad, bool *dirty);
  * limit; out is left with what was decoded so far.
  */
 bool text_gb18030_to_utf8(const char *s, size_t n, struct sf_buf *out, size_t *bad);
+
+/*
+ * The same for any charset iconv knows by the name `charset` (callers
+ * pass names from their own tables, never one read from input).  Returns
+ * false when iconv does not know it, the input is not in it (*bad is then
+ * the offset of the first undecodable byte) or out reaches its limit.
+ */
+bool text_decode(const char *charset, const char *s, size_t n, struct sf_buf *out, size_t *bad);
+
+/* How text_clean_field() treats blanks. */
+enum sf_clean {
+    SF_CLEAN_TEXT,      /* runs of blanks are kept (titles, paragraphs) */
+    SF_CLEAN_VALUE,     /* runs of blanks become one space (category, source, ...) */
+    SF_CLEAN_HTML,      /* runs of HTML white space become one space; NBSP and
+                         * U+3000 are text and kept */
+    SF_CLEAN_COUNT
+};
+
+/*
+ * Appends s[0..n) to out cleaned as docs/record.md's text rules say for
+ * every string of a record: bytes that are not UTF-8 and the characters
+ * XML forbids are dropped, a tab is a space, a line break (with the blanks
+ * around it) is a wrap, joined with nothing between two non-ASCII
+ * characters and with one space otherwise, and blanks are trimmed at both
+ * ends.  Cleaning clean text changes nothing.  Returns the length appended
+ * (0: the value is empty, hence absent); at out's limit the text is cut
+ * at a character boundary and *cut (if not NULL) set.
+ */
+size_t text_clean_field(const char *s, size_t n, enum sf_clean how, struct sf_buf *out, bool *cut);
 
 /* Moves *s and shrinks *n past ASCII blanks, CR, NBSP and U+3000 at both
  * ends.  Cannot fail. */

@@ -152,3 +152,17 @@ url_append_segment(struct sf_buf *out, const char *s)
         }
     }
 }
+
+bool
+url_escape(const char *s, size_t n, struct sf_buf *out)
+{
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)s[k];
+        bool ok = is_url_char(c) ? buf_append_char(out, (char)c)
+                                 : buf_append_char(out, '%') && buf_append_char(out, hex[c >> 4]) &&
+                                       buf_append_char(out, hex[c & 15]);
+        if (!ok)
+            return false;
+    }
+    return true;
+}

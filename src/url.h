@@ -29,3 +29,8 @@ bool url_is_hostname(const char *s, size_t n);
 /* Appends s percent-encoded as one path segment (RFC 3986 unreserved
  * characters stay; everything else, UTF-8 bytes included, is %XX). */
 void url_append_segment(struct sf_buf *out, const char *s);
+
+/* Appends s[0..n) with every byte a URL may not hold raw (bytes >= 0x80,
+ * blanks, controls, quotes, ...) percent-encoded, and the rest as it is:
+ * how an id read from JSON is made ASCII.  Returns false at out's limit. */
+bool url_escape(const char *s, size_t n, struct sf_buf *out);

@@ -300,6 +300,19 @@ when_parse(struct sf_zone *z, const char *s, size_t n, struct sf_time *out)
     return parse_fields(s, n, true, &f) && fields_to_time(z, &f, out);
 }
 
+void
+when_localize(struct sf_zone *z, struct sf_time *t)
+{
+    if (!t->set)
+        return;
+    /* The zone is the process's (when_zone_init() set TZ), like mktime()'s
+     * in local_to_time(). */
+    time_t tt = (time_t)t->t;
+    struct tm tm;
+    if (localtime_r(&tt, &tm))
+        t->off = (int32_t)tm.tm_gmtoff;
+}
+
 /* The local calendar fields of t, with the offset rounded to whole minutes
  * (historical offsets like LMT +08:05:43 cannot be written in RFC 3339);
  * the local time is shifted with it, so the instant stays exact. */

@@ -61,6 +61,14 @@ bool when_looks_like_date(const char *s, size_t n);
  */
 bool when_parse(struct sf_zone *z, const char *s, size_t n, struct sf_time *out);
 
+/*
+ * Shows t (when set) in the configured zone: the same instant, with the
+ * zone's offset for it, as every time of a record carries (docs/record.md).
+ * For times that came with an offset of their own (RFC 3339 in JSON Lines
+ * and HTML pages).  Cannot fail.
+ */
+void when_localize(struct sf_zone *z, struct sf_time *t);
+
 /* Buffers for the formatters; the results are NUL-terminated ASCII. */
 #define SF_RFC3339_LEN 26   /* 2023-10-27T20:28:00+08:00 */
 #define SF_RFC822_LEN 32    /* Fri, 27 Oct 2023 20:28:00 +0800 */

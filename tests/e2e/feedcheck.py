@@ -36,11 +36,12 @@ def parse_records(paths, config=None):
 
 def model(records, max_items):
     """Which items each category (and "all") must show, newest first: the
-    newest capture of each id wins (later file wins a tie), then the newest
-    max_items by published, ties by id."""
+    newest capture of each id wins (later file, then later line, wins a
+    tie), then the newest max_items by published, ties by id."""
     winners = {}
     for r in records:
-        key = (instant(r["captured_at"]) if r["captured_at"] else float("-inf"), r["file"])
+        key = (instant(r["captured_at"]) if r["captured_at"] else float("-inf"), r["file"],
+               r["line"])
         w = winners.get(r["id"])
         if w is None or key > w[0]:
             winners[r["id"]] = (key, r)

@@ -146,6 +146,92 @@ test_trim_and_clean(void **state)
     assert_true(text_needs_clean("a\r\nb", 4, true));
 }
 
+/* Fields from JSON and HTML: the record's text rules, idempotent. */
+static void
+test_clean_field(void **state)
+{
+    static const struct {
+        const char *in;
+        enum sf_clean how;
+        const char *out;
+    } cases[] = {
+        {"  标题  ", SF_CLEAN_TEXT, "标题"},
+        {"\xc2\xa0\xe3\x80\x80正文\xe3\x80\x80", SF_CLEAN_TEXT, "正文"},
+        {"a  b\xc2\xa0\xc2\xa0" "c", SF_CLEAN_TEXT, "a  b\xc2\xa0\xc2\xa0" "c"},   /* runs kept */
+        {"a\tb", SF_CLEAN_TEXT, "a b"},
+        {"第一行\n第二行", SF_CLEAN_TEXT, "第一行第二行"},            /* CJK wrap: joined */
+        {"第一行 \r\n  第二行", SF_CLEAN_TEXT, "第一行第二行"},
+        {"line one\nline two", SF_CLEAN_TEXT, "line one line two"},
+        {"中文\nEnglish", SF_CLEAN_TEXT, "中文 English"},
+        {"a\x01" "b\x7f" "c\xc2\x85" "d\xef\xbf\xbe", SF_CLEAN_TEXT, "abcd"},
+        {"bad\xff\xfe utf8", SF_CLEAN_TEXT, "bad utf8"},
+        {" \n\t ", SF_CLEAN_TEXT, ""},
+        {"", SF_CLEAN_TEXT, ""},
+        {"新华\xc2\xa0\xc2\xa0社 \t 稿", SF_CLEAN_VALUE, "新华 社 稿"},
+        {"  a \n b  ", SF_CLEAN_VALUE, "a b"},
+        {"  Hello,\n   <b>world</b>  ", SF_CLEAN_HTML, "Hello, <b>world</b>"},
+        {"中国\n    经济", SF_CLEAN_HTML, "中国经济"},
+        {"中国  经济", SF_CLEAN_HTML, "中国 经济"},
+        {"\xc2\xa0\xc2\xa0" "a\xc2\xa0\xc2\xa0" "b\xc2\xa0", SF_CLEAN_HTML, "a\xc2\xa0\xc2\xa0" "b"},
+        {"\xe3\x80\x80\xe3\x80\x80段落", SF_CLEAN_HTML, "段落"},
+        {"a\fb", SF_CLEAN_HTML, "a b"},
+        {"a\fb", SF_CLEAN_TEXT, "ab"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sf_buf b;
+        buf_init(&b, 0);
+        buf_append_str(&b, "<");
+        size_t n = text_clean_field(cases[i].in, strlen(cases[i].in), cases[i].how, &b, NULL);
+        if (strcmp(b.data + 1, cases[i].out) != 0)
+            fail_msg("case %zu: got '%s'", i, b.data + 1);
+        assert_int_equal(n, strlen(cases[i].out));
+        /* cleaning clean text changes nothing */
+        struct sf_buf again;
+        buf_init(&again, 0);
+        text_clean_field(b.data + 1, b.len - 1, cases[i].how, &again, NULL);
+        assert_string_equal(again.data ? again.data : "", cases[i].out);
+        buf_finish(&again);
+        buf_finish(&b);
+    }
+    /* At the buffer's limit: cut at a character, never inside one. */
+    struct sf_buf b;
+    buf_init(&b, 7);
+    bool cut = false;
+    size_t n = text_clean_field("教育新闻", strlen("教育新闻"), SF_CLEAN_TEXT, &b, &cut);
+    assert_true(cut);
+    assert_int_equal(n, 6);
+    assert_string_equal(b.data, "教育");
+    buf_finish(&b);
+}
+
+static void
+test_decode(void **state)
+{
+    static const struct {
+        const char *charset, *in;
+        size_t len;
+        const char *out;    /* NULL: fails */
+    } cases[] = {
+        {"GB18030", "\xbd\xcc\xd3\xfd", 4, "教育"},
+        {"BIG5-HKSCS", "\xb1\xd0\xa8\x7c", 4, "教育"},
+        {"UTF-16LE", "\x59\x65\xb2\x80", 4, "教育"},
+        {"UTF-16BE", "\x65\x59\x80\xb2", 4, "教育"},
+        {"WINDOWS-1252", "caf\xe9 \x93q\x94", 8, "café “q”"},
+        {"UTF-16LE", "\x59", 1, NULL},
+        {"NO-SUCH-CHARSET", "abc", 3, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sf_buf b;
+        buf_init(&b, 0);
+        bool ok = text_decode(cases[i].charset, cases[i].in, cases[i].len, &b, NULL);
+        if (ok != (cases[i].out != NULL))
+            fail_msg("case %zu: ok=%d", i, ok);
+        if (ok)
+            assert_string_equal(b.data, cases[i].out);
+        buf_finish(&b);
+    }
+}
+
 static void
 test_cut_sentence(void **state)
 {
@@ -195,7 +281,8 @@ main(void)
         cmocka_unit_test(test_utf8),           cmocka_unit_test(test_scan),
         cmocka_unit_test(test_gb18030),
         cmocka_unit_test(test_trim_and_clean), cmocka_unit_test(test_cut_sentence),
-        cmocka_unit_test(test_find),
+        cmocka_unit_test(test_find),           cmocka_unit_test(test_clean_field),
+        cmocka_unit_test(test_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

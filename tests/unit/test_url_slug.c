@@ -105,6 +105,32 @@ test_segment(void **state)
     buf_finish(&b);
 }
 
+/* Ids read from JSON are made ASCII; what URLs may hold stays as it is. */
+static void
+test_escape(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"tag:td.fyun.cc,2023-10-27:0123456789abcdef", "tag:td.fyun.cc,2023-10-27:0123456789abcdef"},
+        {"https://a.example/教育?q=1#x", "https://a.example/%E6%95%99%E8%82%B2?q=1#x"},
+        {"id with \"quotes\" <x>", "id%20with%20%22quotes%22%20%3Cx%3E"},
+        {"50%", "50%"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sf_buf b;
+        buf_init(&b, 0);
+        assert_true(url_escape(cases[i].in, strlen(cases[i].in), &b));
+        assert_string_equal(b.data ? b.data : "", cases[i].out);
+        buf_finish(&b);
+    }
+    struct sf_buf small;
+    buf_init(&small, 4);
+    assert_false(url_escape("教", strlen("教"), &small));
+    buf_finish(&small);
+}
+
 static void
 test_slugs(void **state)
 {
@@ -184,6 +210,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_normalize), cmocka_unit_test(test_url_host),
         cmocka_unit_test(test_hostname),      cmocka_unit_test(test_segment),
+        cmocka_unit_test(test_escape),
         cmocka_unit_test(test_slugs),         cmocka_unit_test(test_slug_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -192,13 +192,46 @@ test_looks_like_date(void **state)
             fail_msg("'%s'", cases[i].s);
 }
 
+/* Times with an offset of their own are shown in the configured zone. */
+static void
+test_localize(void **state)
+{
+    static const struct {
+        const char *zone, *in, *out;
+    } cases[] = {
+        {"Asia/Shanghai", "2024-03-05T02:00:00Z", "2024-03-05T10:00:00+08:00"},
+        {"Asia/Shanghai", "2024-03-05T10:00:00+08:00", "2024-03-05T10:00:00+08:00"},
+        {"Asia/Shanghai", "2024-03-04T21:00:00-05:00", "2024-03-05T10:00:00+08:00"},
+        {"Asia/Shanghai", "2024-03-05 10:00", "2024-03-05T10:00:00+08:00"},
+        {"Europe/Paris", "2024-07-01T12:00:00Z", "2024-07-01T14:00:00+02:00"},
+        {"Europe/Paris", "2024-01-01T12:00:00Z", "2024-01-01T13:00:00+01:00"},
+        {"UTC", "2024-03-05T10:00:00+08:00", "2024-03-05T02:00:00+00:00"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sf_zone z;
+        struct sf_time t;
+        char buf[SF_RFC3339_LEN];
+        assert_true(when_zone_init(&z, cases[i].zone));
+        assert_true(when_parse(&z, cases[i].in, strlen(cases[i].in), &t));
+        when_localize(&z, &t);
+        when_format_rfc3339(&t, buf);
+        if (strcmp(buf, cases[i].out) != 0)
+            fail_msg("case %zu: %s", i, buf);
+    }
+    struct sf_zone z;
+    struct sf_time unset = {0};
+    assert_true(when_zone_init(&z, "Asia/Shanghai"));
+    when_localize(&z, &unset);
+    assert_false(unset.set);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_local_forms),  cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_formats),      cmocka_unit_test(test_zone_names),
-        cmocka_unit_test(test_looks_like_date),
+        cmocka_unit_test(test_looks_like_date), cmocka_unit_test(test_localize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
