@@ -3,6 +3,8 @@
 # output tree.
 import os
 import shutil
+import subprocess
+import tempfile
 
 import sfwrap
 
@@ -79,3 +81,19 @@ def contents(root):
 
 def build(config, out, *extra, env=None, wrap=True):
     return sfwrap.run(["build", "-c", config, "-o", out] + list(extra), env=env, wrap=wrap)
+
+
+def peak_rss_kib(args):
+    """Runs snapfeed ARGS (never under valgrind: it is memory being
+    measured) and returns its exit status and peak resident set in KiB.
+    GNU time forks it from its own small image: a child forked from this
+    Python would count Python's pages in its peak (Linux keeps the
+    high-water mark across exec)."""
+    e = dict(os.environ)
+    # ASan keeps freed memory in a quarantine by design; it would count.
+    e["ASAN_OPTIONS"] = e.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0"
+    with tempfile.NamedTemporaryFile("r") as rss:
+        p = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", rss.name, sfwrap.SNAPFEED]
+                           + args, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=600)
+        return p.returncode, int(rss.read().split()[-1])

@@ -224,21 +224,6 @@ def case_check_explains(tmp):
         failures.append(f"check: exit {p.returncode}, {p.stdout[-500:]!r}")
 
 
-def peak_rss_kib(args):
-    """Runs snapfeed ARGS (never under valgrind: it is memory being
-    measured) and returns its exit status and peak resident set in KiB.
-    GNU time forks it from its own small image: a child forked from this
-    Python would count Python's pages in its peak."""
-    e = dict(os.environ)
-    # ASan keeps freed memory in a quarantine by design; it would count.
-    e["ASAN_OPTIONS"] = e.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0"
-    with tempfile.NamedTemporaryFile("r") as rss:
-        p = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", rss.name, sfwrap.SNAPFEED]
-                           + args, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           timeout=600)
-        return p.returncode, int(rss.read().split()[-1])
-
-
 LINES = 200_000
 CHECK_BOUND_MIB = 16    # check: over a 10-line file
 BUILD_GROWTH_MIB = 4    # build: from 100,000 lines to 200,000
@@ -275,12 +260,12 @@ def case_bounded_memory(tmp):
     size = os.path.getsize(os.path.join(big_dir, "in", "a.jsonl"))
     rss = {}
     for name, cfg in (("check small", small), ("check big", big)):
-        status, rss[name] = peak_rss_kib(["check", "-q", "-c", cfg])
+        status, rss[name] = e2eutil.peak_rss_kib(["check", "-q", "-c", cfg])
         if status != 0:
             failures.append(f"bounded memory: {name}: exit {status}")
     for name, cfg in (("build half", half), ("build big", big)):
         out = os.path.join(tmp, name.replace(" ", "-"))
-        status, rss[name] = peak_rss_kib(["build", "-q", "-c", cfg, "-o", out])
+        status, rss[name] = e2eutil.peak_rss_kib(["build", "-q", "-c", cfg, "-o", out])
         if status != 0:
             failures.append(f"bounded memory: {name}: exit {status}")
     print(f"bounded_memory: {LINES} lines, {size >> 20} MiB; peak RSS in KiB: {rss}")

@@ -6,7 +6,6 @@
 # Usage: test_scale.py SRCDIR GEN_CAPTURES [COUNT]
 import glob
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -25,12 +24,8 @@ failures = []
 
 
 def peak_rss_mib(args):
-    """Runs snapfeed ARGS in a child and returns (process, its peak RSS)."""
-    pid = os.fork()
-    if pid == 0:
-        os.execv(sfwrap.SNAPFEED, [sfwrap.SNAPFEED] + args)
-    _, status, usage = os.wait4(pid, 0)
-    return os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024
+    code, kib = e2eutil.peak_rss_kib(args)
+    return code, kib / 1024
 
 
 def main():
