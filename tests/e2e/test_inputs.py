@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 
+import e2eutil
 import feedcheck
 import sfwrap
 
