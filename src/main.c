@@ -511,6 +511,8 @@ static const struct hint {
     {"using 快照生成时间", "add '发布时间:' with the article's own time; the capture time "
                            "stands in for it"},
     {"is not an absolute http(s) URL", "the original link must start with http:// or https://"},
+    {"is not an absolute URI", "give each line an id with a scheme (tag:, urn:, https:) or none; "
+                               "the id is derived from title, time and source"},
     {"category longer than", "shorten the category; names are cut to 256 bytes"},
     {"line longer than", "a line that long is not article text: check the capture"},
     {"the rest dropped", "the capture is unusually long: check that it is one article"},

@@ -548,8 +548,16 @@ read_strings(struct jctx *c, const json_t *o)
         size_t len = text_clean_field(s, n, SF_CLEAN_VALUE, &c->b, NULL);
         struct sf_buf esc;
         buf_init(&esc, 0);
-        if (len && url_escape(c->b.data, len, &esc))
-            r->id = record_strdup(r, esc.data, esc.len);
+        if (len && url_escape(c->b.data, len, &esc)) {
+            if (url_has_scheme(esc.data, esc.len))
+                r->id = record_strdup(r, esc.data, esc.len);
+            else if (c->warn)
+                /* Readers and validators take atom:id and guid as URIs;
+                 * a bare key would be invalid there. */
+                errors_add(c->warn, c->path, c->line, 0,
+                           "warning: id '%s' is not an absolute URI; derived one",
+                           quote(c, c->b.data, len));
+        }
         buf_finish(&esc);
     }
 

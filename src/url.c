@@ -154,6 +154,23 @@ url_append_segment(struct sf_buf *out, const char *s)
 }
 
 bool
+url_has_scheme(const char *s, size_t n)
+{
+    if (n == 0 || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ':')
+            return i + 1 < n;
+        if (!is_unreserved(c) && c != '+')
+            return false;
+        if (c == '_' || c == '~')
+            return false;
+    }
+    return false;
+}
+
+bool
 url_escape(const char *s, size_t n, struct sf_buf *out)
 {
     for (size_t k = 0; k < n; k++) {

@@ -30,6 +30,11 @@ bool url_is_hostname(const char *s, size_t n);
  * characters stay; everything else, UTF-8 bytes included, is %XX). */
 void url_append_segment(struct sf_buf *out, const char *s);
 
+/* True when s[0..n) starts as an absolute URI does (RFC 3986 3.1): a
+ * letter, then letters, digits, '+', '-' or '.', then ':' and something
+ * after it.  Feed ids must be such URIs (Atom's atom:id is an IRI). */
+bool url_has_scheme(const char *s, size_t n);
+
 /* Appends s[0..n) with every byte a URL may not hold raw (bytes >= 0x80,
  * blanks, controls, quotes, ...) percent-encoded, and the rest as it is:
  * how an id read from JSON is made ASCII.  Returns false at out's limit. */

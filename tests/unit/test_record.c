@@ -219,8 +219,12 @@ test_values(void **state)
         {"{\"title\":\"t\",\"published\":\"2024-01-02\",\"category\":\"c\",\"url\":"
          "\"https://a.example/x\"}",
          "id", "https://a.example/x", NULL},
+        {"{\"title\":\"t\",\"published\":\"2024-01-02\",\"category\":\"c\",\"id\":"
+         "\"tag:a.example,2024:编号 1\"}",
+         "id", "tag:a.example,2024:%E7%BC%96%E5%8F%B7%201", NULL},
         {"{\"title\":\"t\",\"published\":\"2024-01-02\",\"category\":\"c\",\"id\":\"编号 1\"}", "id",
-         "%E7%BC%96%E5%8F%B7%201", NULL},
+         "tag:example.org,2024-01-02:021de9574832dd9f",
+         "warning: id '编号 1' is not an absolute URI; derived one"},
         {"{\"title\":\"t\",\"published\":\"2024-01-02\",\"category\":\"c\",\"captured_by\":"
          "\"TD.Fyun.CC\"}",
          "captured_by", "td.fyun.cc", NULL},

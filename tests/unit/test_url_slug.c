@@ -77,6 +77,23 @@ test_url_host(void **state)
 }
 
 static void
+test_has_scheme(void **state)
+{
+    static const struct {
+        const char *in;
+        bool ok;
+    } cases[] = {
+        {"tag:a.example,2024:x", true}, {"https://a.example/", true}, {"urn:isbn:1", true},
+        {"x+y-z.w:1", true},            {"tag:", false},              {":x", false},
+        {"1tag:x", false},              {"编号 1", false},            {"a_b:x", false},
+        {"a b:x", false},               {"abc", false},               {"", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (url_has_scheme(cases[i].in, strlen(cases[i].in)) != cases[i].ok)
+            fail_msg("has_scheme '%s'", cases[i].in);
+}
+
+static void
 test_hostname(void **state)
 {
     static const struct {
@@ -211,6 +228,7 @@ main(void)
         cmocka_unit_test(test_url_normalize), cmocka_unit_test(test_url_host),
         cmocka_unit_test(test_hostname),      cmocka_unit_test(test_segment),
         cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_has_scheme),
         cmocka_unit_test(test_slugs),         cmocka_unit_test(test_slug_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
