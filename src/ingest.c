@@ -295,7 +295,10 @@ walk_dir(const struct sf_input *in, int rootfd, struct stat_pool *pool, sf_file_
             path = NULL;   /* the frame owns it */
             goto next_nopath;
         }
-        if (S_ISREG(file.st.st_mode) && glob_match(in, name))
+        /* A FIFO, device or socket the glob matches is handed on too, to
+         * be refused by name: skipped in silence, it would look like a
+         * capture that was read and came to nothing. */
+        if (glob_match(in, name))
             *stop = !fn(ctx, &file);
     next:
         free(path);
@@ -402,7 +405,13 @@ static int
 open_regular(int dirfd, const char *name, const char *path, const struct stat *hint,
              struct stat *st, struct sf_error *err)
 {
-    /* O_NONBLOCK: a FIFO planted in an input must not hang the run. */
+    /* Not even opened: opening a device can have effects (a tape
+     * rewinds), and a FIFO would be read as an empty capture. */
+    if (hint && !S_ISREG(hint->st_mode)) {
+        error_set(err, path, 0, 0, "not a regular file");
+        return -1;
+    }
+    /* O_NONBLOCK: a FIFO swapped in since the walk must not hang the run. */
     int fd = openat(dirfd, name,
                     O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (hint ? O_NOFOLLOW : 0));
     if (fd < 0) {
