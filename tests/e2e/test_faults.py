@@ -28,7 +28,9 @@ TMP_SUFFIX = ".snapfeed-tmp"
 
 
 def fault_env(**faults):
-    e = {"LD_PRELOAD": FAULTLIB}
+    # Under ASan the preloaded library comes before its runtime, harmlessly.
+    e = {"LD_PRELOAD": FAULTLIB,
+         "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
     e.update({"SF_FAULT_" + k.upper(): v for k, v in faults.items()})
     return e
 

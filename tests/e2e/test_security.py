@@ -243,6 +243,7 @@ def case_input_links(tmp):
     # swapped between the passes: the second opening meets a link
     cfg = e2eutil.config_for(tmp, inp)
     env = {"LD_PRELOAD": FAULTLIB,
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0",
            "SF_FAULT_SWAP": f"hostile-script.txt:2:{os.path.join(outside, 'secret.txt')}"}
     out = os.path.join(tmp, "out-swapped")
     p = sfwrap.run(["build", "-c", cfg, "-o", out, "--no-manifest"], env=env, wrap=False)
