@@ -295,7 +295,10 @@ walk_dir(const struct sf_input *in, int rootfd, struct stat_pool *pool, sf_file_
             path = NULL;   /* the frame owns it */
             goto next_nopath;
         }
-        if (S_ISREG(file.st.st_mode) && glob_match(in, name))
+        /* A FIFO, device or socket the glob matches is handed on too, to
+         * be refused by name: skipped in silence, it would look like a
+         * capture that was read and came to nothing. */
+        if (glob_match(in, name))
             *stop = !fn(ctx, &file);
     next:
         free(path);
@@ -393,23 +396,43 @@ ingest_reader_free(struct sf_ingest_reader *r)
 }
 
 /*
+ * Links are followed only where the walk followed them: everywhere with
+ * inputs[].follow_symlinks, else only the configured path itself (it was
+ * chosen; an input without a path is `snapfeed parse FILE`'s).  The second pass opens files again by path, and a file swapped
+ * for a link since the walk must not lead it out of the input.
+ */
+static bool
+may_follow(const struct sf_input *in, const char *path)
+{
+    return in->follow_symlinks || !in->path || strcmp(path, in->path) == 0;
+}
+
+/*
  * Opens a regular file for reading, its stat in *st; -1 with err set
- * otherwise.  hint, when not NULL, is the walk's stat of it, which said a
- * regular file: opening without following links or blocking keeps a file
+ * otherwise.  hint, when not NULL, is the walk's stat of it: a file that
+ * is not regular is refused unopened; otherwise, unless links are
+ * followed, opening without following links or blocking keeps a file
  * swapped since then harmless, and no fstat is needed.
  */
 static int
-open_regular(int dirfd, const char *name, const char *path, const struct stat *hint,
+open_regular(int dirfd, const char *name, const char *path, const struct stat *hint, bool follow,
              struct stat *st, struct sf_error *err)
 {
-    /* O_NONBLOCK: a FIFO planted in an input must not hang the run. */
-    int fd = openat(dirfd, name,
-                    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (hint ? O_NOFOLLOW : 0));
-    if (fd < 0) {
-        error_set(err, path, 0, 0, "cannot open: %s", strerror(errno));
+    /* Not even opened: opening a device can have effects (a tape
+     * rewinds), and a FIFO would be read as an empty capture. */
+    if (hint && !S_ISREG(hint->st_mode)) {
+        error_set(err, path, 0, 0, "not a regular file");
         return -1;
     }
-    if (hint) {
+    /* O_NONBLOCK: a FIFO swapped in since the walk must not hang the run. */
+    int fd = openat(dirfd, name,
+                    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+    if (fd < 0) {
+        error_set(err, path, 0, 0, "cannot open: %s",
+                  errno == ELOOP && !follow ? "it is a symbolic link" : strerror(errno));
+        return -1;
+    }
+    if (hint && !follow) {
         *st = *hint;
     } else if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
         error_set(err, path, 0, 0, "not a regular file");
@@ -421,12 +444,12 @@ open_regular(int dirfd, const char *name, const char *path, const struct stat *h
 
 /* Reads a whole file of at most limit bytes into b. */
 static bool
-read_file(int dirfd, const char *name, const char *path, const struct stat *hint,
+read_file(int dirfd, const char *name, const char *path, const struct stat *hint, bool follow,
           struct sf_buf *b, size_t limit, struct sf_error *err)
 {
     buf_clear(b);
     struct stat st;
-    int fd = open_regular(dirfd, name, path, hint, &st, err);
+    int fd = open_regular(dirfd, name, path, hint, follow, &st, err);
     if (fd < 0)
         return false;
     bool ok = false;
@@ -550,7 +573,7 @@ ingest_jsonl(struct sf_ingest_reader *r, const struct sf_input *in, int dirfd, c
 {
     size_t count = 0;
     struct stat st;
-    int fd = open_regular(dirfd, name, path, hint, &st, &r->err);
+    int fd = open_regular(dirfd, name, path, hint, may_follow(in, path), &st, &r->err);
     if (fd < 0) {
         cb->problem(cb->ctx, &r->err, false);
         return 0;
@@ -620,7 +643,7 @@ jsonl_at(struct sf_ingest_reader *r, const struct sf_input *in, const char *path
 {
     size_t count = 0;
     struct stat st;
-    int fd = open_regular(AT_FDCWD, path, path, NULL, &st, &r->err);
+    int fd = open_regular(AT_FDCWD, path, path, NULL, may_follow(in, path), &st, &r->err);
     if (fd < 0) {
         cb->problem(cb->ctx, &r->err, false);
         return 0;
@@ -666,7 +689,8 @@ ingest_file(struct sf_ingest_reader *r, const struct sf_input *in, int dirfd, co
 {
     if (in->format == SF_INPUT_JSONL)
         return ingest_jsonl(r, in, dirfd, name, path, st, cb);
-    if (!read_file(dirfd, name, path, st, &r->data, SF_MAX_CAPTURE_SIZE, &r->err)) {
+    if (!read_file(dirfd, name, path, st, may_follow(in, path), &r->data, SF_MAX_CAPTURE_SIZE,
+                   &r->err)) {
         cb->problem(cb->ctx, &r->err, false);
         return 0;
     }

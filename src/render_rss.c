@@ -73,7 +73,12 @@ render_rss(const struct sf_render_feed *f, struct sf_buf *out)
     xw_start(&x, "channel");
     xw_el(&x, "title", f->title);
     xw_el(&x, "link", home);
-    xw_el(&x, "description", f->description);
+    /* HTML by convention here too, and it holds a capture's category when
+     * feeds[] lists none: escaped once more, as an item's is. */
+    if (f->description) {
+        xw_escape(f->description, &scratch);
+        xw_el(&x, "description", scratch.data ? scratch.data : "");
+    }
     xw_el(&x, "language", c->site.language);
     if (newest.set) {
         char date[SF_RFC822_LEN];

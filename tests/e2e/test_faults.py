@@ -1,0 +1,508 @@
+#!/usr/bin/python3
+# tests/e2e/test_faults.py - faults during a build: SIGKILL at chosen
+# points, a full state or output directory, a file where a directory
+# should be, captures that are unreadable, vanish, loop or are no files at
+# all.  The faults come on cue from tests/e2e/faultlib.c, preloaded; the
+# snapfeed under test is the one installed.
+#
+# Usage: test_faults.py SRCDIR FAULTLIB GEN_CAPTURES [CASE...]
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import feedcheck
+import sfwrap
+
+import e2eutil
+
+e2eutil.set_source(sys.argv[1])
+FAULTLIB, GEN = os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
+failures = []
+
+OLD_COUNT, NEW_COUNT = 240, 30
+TMP_SUFFIX = ".snapfeed-tmp"
+
+
+def fault_env(**faults):
+    # Under ASan the preloaded library comes before its runtime, harmlessly.
+    e = {"LD_PRELOAD": FAULTLIB,
+         "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+    e.update({"SF_FAULT_" + k.upper(): v for k, v in faults.items()})
+    return e
+
+
+def run(cfg, *extra, env=None, wrap=False):
+    """A build; faulted runs are never wrapped: valgrind would preload its
+    own library, and a killed process reports nothing."""
+    return sfwrap.run(["build", "-q", "-c", cfg] + list(extra), env=env, wrap=wrap)
+
+
+def tree(root):
+    """path -> bytes of every file under root but the lock (links are
+    reported as such, never followed)."""
+    files = {}
+    for dirpath, dirs, names in os.walk(root):
+        for n in names:
+            p = os.path.join(dirpath, n)
+            rel = os.path.relpath(p, root)
+            if n == ".snapfeed.lock":
+                continue
+            if os.path.islink(p):
+                files[rel] = ("link", os.readlink(p))
+                continue
+            with open(p, "rb") as f:
+                files[rel] = f.read()
+    return files
+
+
+def state_view(state):
+    """The state directory without what differs between any two runs: the
+    manifest's start time (and its checksum), the outputs file's mtimes
+    (and its sum)."""
+    view = {}
+    for rel, data in tree(state).items():
+        if rel == "manifest":
+            data = data[:32] + data[48:]   # magic, format, settings, version | started, sum
+        elif rel == "outputs":
+            lines = []
+            for line in data.decode().splitlines():
+                if line.startswith("file "):
+                    line = line.rsplit(" ", 1)[0]
+                if not line.startswith("sum "):
+                    lines.append(line)
+            data = "\n".join(lines)
+        view[rel] = data
+    return view
+
+
+class Corpus:
+    """A generated archive built once (the old version), then grown by new
+    captures, one changed and one removed (the new version).  work/ is
+    where each faulted run happens, reset from the old build each time;
+    the paths never change, so manifests compare byte for byte."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.caps = os.path.join(tmp, "caps")
+        self.work = os.path.join(tmp, "work")
+        self.out = os.path.join(self.work, "out")
+        self.state = os.path.join(self.work, "state")
+        self.cfg = os.path.join(tmp, "feeds.yaml")
+        with open(self.cfg, "w", encoding="utf-8") as f:
+            f.write("site: {title: 故障测试, base_url: 'https://faults.example/'}\n"
+                    f"inputs: [{{path: {self.caps}}}]\n"
+                    f"output: {{dir: {self.out}, state_dir: {self.state}}}\n")
+        gen = [GEN, "--seed", "11", "--out", self.caps]
+        subprocess.run(gen + ["--count", str(OLD_COUNT)], check=True, stdout=subprocess.DEVNULL,
+                       timeout=120)
+        self.age()
+        p = run(self.cfg)
+        if p.returncode != 0:
+            raise SystemExit(f"old build: exit {p.returncode}: {p.stderr}")
+        self.base = os.path.join(tmp, "base")
+        shutil.copytree(self.work, self.base, symlinks=True)
+        self.old = tree(os.path.join(self.base, "out"))
+        # the new version: more captures, one rewritten, one gone
+        subprocess.run(gen + ["--start", str(OLD_COUNT), "--count", str(NEW_COUNT)], check=True,
+                       stdout=subprocess.DEVNULL, timeout=120)
+        files = sorted(glob.glob(os.path.join(self.caps, "**", "*.txt"), recursive=True))
+        os.unlink(files[0])
+        with open(files[-1], encoding="utf-8") as f:
+            text = f.read()
+        with open(files[-1], "w", encoding="utf-8") as f:
+            f.write(text.replace("\n\n", "\n\n改写的一段。\n\n", 3))
+        self.age()
+
+    def age(self):
+        for p in glob.glob(os.path.join(self.caps, "**", "*.txt"), recursive=True):
+            os.utime(p, (e2eutil.OLD_MTIME, e2eutil.OLD_MTIME))
+
+    def reset(self):
+        shutil.rmtree(self.work, ignore_errors=True)
+        shutil.copytree(self.base, self.work, symlinks=True)
+
+    def reference(self):
+        """The new version built without faults over the old build: what
+        every repaired run must leave, output and state."""
+        self.reset()
+        counts = os.path.join(self.tmp, "counts")
+        p = run(self.cfg, env=fault_env(count=counts))
+        if p.returncode != 0:
+            raise SystemExit(f"new build: exit {p.returncode}: {p.stderr}")
+        self.new = tree(self.out)
+        self.new_state = state_view(self.state)
+        with open(counts) as f:
+            self.counts = {k: int(v) for k, v in (line.split() for line in f)}
+        for rel in self.new:
+            p = os.path.join(self.out, rel)
+            if rel.endswith(".xml") or rel.endswith(".opml"):
+                feedcheck.xmllint(p, failures)
+            elif rel.endswith(".json"):
+                with open(p, encoding="utf-8") as f:
+                    json.load(f)
+        changed = [r for r in self.new if self.old.get(r) != self.new[r]]
+        if len(changed) < 20:
+            failures.append(f"the new version changes only {changed}")
+
+    def check_repaired(self, what, wrap=False):
+        """The next run, without faults and without --wait, leaves exactly
+        what an uninterrupted build leaves."""
+        p = run(self.cfg, wrap=wrap)
+        if p.returncode != 0:
+            failures.append(f"{what}: the next run: exit {p.returncode}, {p.stderr[-300:]!r}")
+            return
+        got = tree(self.out)
+        if got != self.new:
+            diff = sorted(set(got) ^ set(self.new)) or [r for r in got if got[r] != self.new[r]]
+            failures.append(f"{what}: not repaired: {diff[:5]}")
+        st = state_view(self.state)
+        if st != self.new_state:
+            failures.append(f"{what}: state not repaired: "
+                            f"{[r for r in set(st) | set(self.new_state) if st.get(r) != self.new_state.get(r)]}")
+
+    def check_whole(self, what):
+        """Every file a reader can see is the old or the new version, whole;
+        nothing of the old build is missing."""
+        got = tree(self.out)
+        for rel, data in got.items():
+            name = os.path.basename(rel)
+            if name.startswith(".") and name.endswith(TMP_SUFFIX):
+                continue    # hidden, and removed by the next run (checked there)
+            if data != self.old.get(rel) and data != self.new.get(rel):
+                failures.append(f"{what}: {rel} is neither the old nor the new version")
+        missing = [r for r in self.old if r not in got]
+        if missing:
+            failures.append(f"{what}: lost {missing[:5]}")
+
+
+def case_killed(tmp):
+    """SIGKILL just before the k-th rename, write or fsync of a build, for
+    k spanning the whole build (the manifest's rename, between two feeds'
+    renames, after the last feed and before the state, the last directory
+    sync): every file is the old or the new version, whole, and the next
+    run, without --wait, repairs everything."""
+    c = Corpus(tmp)
+    c.reference()
+    points = []
+    for call in ("rename", "write", "fsync"):
+        n = c.counts[call]
+        ks = {1, 2, 3, n // 4, n // 2, 3 * n // 4, n - 2, n - 1, n}
+        points += [(call, k) for k in sorted(k for k in ks if 1 <= k <= n)]
+    for i, (call, k) in enumerate(points):
+        what = f"killed before {call} {k} of {c.counts[call]}"
+        c.reset()
+        p = run(c.cfg, env=fault_env(kill=f"{call}:{k}"))
+        if p.returncode != -9:
+            failures.append(f"{what}: not killed (exit {p.returncode})")
+            continue
+        c.check_whole(what)
+        # valgrind over some of the repairs: they read what a kill left
+        c.check_repaired(what, wrap=i % 9 == 0)
+    print(f"killed: {len(points)} points over rename {c.counts['rename']}, "
+          f"write {c.counts['write']}, fsync {c.counts['fsync']}")
+    # Killed twice: the repair run killed too, then a clean run.
+    c.reset()
+    run(c.cfg, env=fault_env(kill=f"rename:{c.counts['rename'] // 2}"))
+    p = run(c.cfg, env=fault_env(kill=f"rename:{c.counts['rename'] // 3}"))
+    c.check_whole("killed twice")
+    c.check_repaired("killed twice")
+
+
+def case_full_state(tmp):
+    """No space in the state directory, then in the output directory: exit
+    1 with a line naming the file, feeds in place whole; the next run
+    repairs everything."""
+    c = Corpus(tmp)
+    c.reference()
+    cases = [
+        # the manifest is written before any feed: nothing changes
+        ("state/.manifest.tmp", "cannot write the manifest: No space left on device", True),
+        # the outputs file after the feeds: they are new and whole
+        ("state/.outputs.tmp", "state/outputs: cannot write: No space left on device", False),
+        ("out/", ": No space left on device", True),
+    ]
+    for where, msg, unchanged in cases:
+        c.reset()
+        p = run(c.cfg, env=fault_env(enospc=os.path.join(c.work, where)))
+        what = f"no space in {where}"
+        lines = p.stderr.splitlines()
+        if p.returncode != 1 or len(lines) != 1 or msg not in lines[0]:
+            failures.append(f"{what}: exit {p.returncode}, stderr {p.stderr!r}")
+        c.check_whole(what)
+        if unchanged and tree(c.out) != c.old:
+            failures.append(f"{what}: the old feeds changed")
+        leftovers = [r for r in tree(c.work) if r.endswith(TMP_SUFFIX) or r.endswith(".tmp")]
+        if leftovers:
+            failures.append(f"{what}: temporaries left: {leftovers}")
+        c.check_repaired(what, wrap=True)
+
+
+def small_site(tmp, extra_input=""):
+    """The fixtures' captures in tmp/in, a configuration, a first build."""
+    inp = os.path.join(tmp, "in")
+    e2eutil.copy_captures(inp, [n for n in os.listdir(e2eutil.CAPTURES)
+                                if not n.startswith("bad-")])
+    cfg = e2eutil.config_for(tmp, inp, extra=extra_input)
+    out = os.path.join(tmp, "out")
+    p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out], wrap=False)
+    if p.returncode not in (0, 3):
+        raise SystemExit(f"first build: {p.stderr}")
+    return inp, cfg, out
+
+
+def item_titles(out):
+    """(feed, title) of every item in every JSON feed."""
+    titles = set()
+    for path in glob.glob(os.path.join(out, "*", "feed.json")):
+        with open(path, encoding="utf-8") as f:
+            feed = os.path.basename(os.path.dirname(path))
+            titles |= {(feed, it["title"]) for it in json.load(f)["items"]}
+    return titles
+
+
+def titles_without(tmp, cfg, inp, name):
+    """The items of a clean build of the captures but name."""
+    held = os.path.join(tmp, "held-" + name)
+    os.rename(os.path.join(inp, name), held)
+    out = os.path.join(tmp, "out-without")
+    sfwrap.run(["build", "-q", "-c", cfg, "-o", out, "--no-manifest"], wrap=False)
+    os.rename(held, os.path.join(inp, name))
+    titles = item_titles(out)
+    shutil.rmtree(out)
+    return titles
+
+
+def case_not_a_directory(tmp):
+    """A regular file where a feed's directory goes, and an output
+    directory that is a file: exit 1 naming it; no feed is touched."""
+    inp, cfg, out = small_site(tmp)
+    shutil.rmtree(os.path.join(out, "tech"))
+    with open(os.path.join(out, "tech"), "w") as f:
+        f.write("not a directory\n")
+    e2eutil.write_old(os.path.join(inp, "zz-new.txt"), NEW_CAPTURE)
+    before = tree(out)
+    p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out])
+    if (p.returncode != 1 or
+            p.stderr.strip() != f"snapfeed: {out}: cannot open directory tech: "
+                                "it is a link or not a directory"):
+        failures.append(f"file for a feed directory: exit {p.returncode}, {p.stderr!r}")
+    if tree(out) != before:
+        failures.append("file for a feed directory: the feeds changed")
+    blocker = os.path.join(tmp, "file-out")
+    with open(blocker, "w") as f:
+        f.write("x\n")
+    for target, msg in ((blocker, "cannot open output directory: Not a directory"),
+                        (os.path.join(blocker, "sub"), "cannot create directory: Not a directory")):
+        p = sfwrap.run(["build", "-q", "-c", cfg, "-o", target])
+        if p.returncode != 1 or msg not in p.stderr or len(p.stderr.splitlines()) != 1:
+            failures.append(f"output dir {target} a file: exit {p.returncode}, {p.stderr!r}")
+
+
+NEW_CAPTURE = """• 我的订阅
+  • 科技
+
+新型储能电站并网发电
+
+类别:科技\u00a0发布时间:2025-02-03 09:00:00\u00a0来源:测试晚报
+
+本文转自:测试日报
+
+2月3日,一座新型储能电站并网发电。
+
+快照生成时间:2025-02-03 12:00:00
+"""
+
+
+def case_symlinked_output(tmp):
+    """The configured output directory may itself be a link (the operator
+    chose it); links planted inside it are never followed: a link over a
+    feed file is replaced by the file, the target untouched; a planted
+    temporary or lock that is a link is not written through."""
+    inp, cfg, out = small_site(tmp)
+    real = os.path.join(tmp, "real-out")
+    os.rename(out, real)
+    os.symlink(real, out)
+    e2eutil.write_old(os.path.join(inp, "zz-new.txt"), NEW_CAPTURE)
+    victim = os.path.join(tmp, "passwd")
+    with open(victim, "w") as f:
+        f.write("root:x:0:0::/root:/bin/sh\n")
+    planted = [os.path.join(real, "tech", "rss.xml"), os.path.join(real, "feeds.opml"),
+               os.path.join(real, "tech", ".atom.xml" + TMP_SUFFIX),
+               os.path.join(real, "all", ".feed.json" + TMP_SUFFIX)]
+    for p in planted:
+        if os.path.exists(p):
+            os.unlink(p)
+        os.symlink(victim, p)
+    p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out])
+    if p.returncode not in (0, 3) or p.stderr.strip():
+        failures.append(f"planted links: exit {p.returncode}, {p.stderr!r}")
+    with open(victim) as f:
+        if f.read() != "root:x:0:0::/root:/bin/sh\n":
+            failures.append("planted links: the target outside was written")
+    for p in planted[:2]:
+        if os.path.islink(p) or not os.path.isfile(p):
+            failures.append(f"planted link {p} is still a link")
+    for p in planted[2:]:
+        if os.path.lexists(p):
+            failures.append(f"planted temporary {p} left")
+    if ("all", "新型储能电站并网发电") not in item_titles(out):
+        failures.append("through a linked output directory: the new item is missing")
+    feedcheck.xmllint(os.path.join(real, "tech", "rss.xml"), failures)
+    # A lock planted as a link: refused, the target untouched.
+    lock = os.path.join(real, ".snapfeed.lock")
+    os.unlink(lock)
+    os.symlink(os.path.join(tmp, "no-such-lock-target"), lock)
+    p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out])
+    if (p.returncode != 1 or "cannot create .snapfeed.lock" not in p.stderr or
+            os.path.lexists(os.path.join(tmp, "no-such-lock-target"))):
+        failures.append(f"planted lock link: exit {p.returncode}, {p.stderr!r}")
+
+
+def run_as_nobody(args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           sfwrap.SNAPFEED] + args, capture_output=True, text=True,
+                          timeout=120, env=e)
+
+
+def open_up(tmp):
+    os.chmod(tmp, 0o755)
+    for dirpath, dirs, names in os.walk(tmp):
+        for n in dirs + names:
+            p = os.path.join(dirpath, n)
+            if not os.path.islink(p):
+                os.chmod(p, 0o777 if n in dirs else 0o666)
+
+
+def case_unreadable(tmp):
+    """An unreadable capture (mode 000, snapfeed not root) and one whose
+    reads fail (EIO): exit 3, one line naming the file, every other item
+    still in the feeds; the read-only state directory: exit 1, the feeds
+    as they were."""
+    inp, cfg, out = small_site(tmp)
+    e2eutil.write_old(os.path.join(inp, "zz-new.txt"), NEW_CAPTURE)
+    name = "hostile-script.txt"
+    want_titles = titles_without(tmp, cfg, inp, name)
+    open_up(tmp)
+    victim = os.path.join(inp, name)
+    os.chmod(victim, 0)
+    p = run_as_nobody(["build", "-q", "-c", cfg, "-o", out, "--no-manifest"])
+    want = f"snapfeed: {victim}: cannot open: Permission denied"
+    if p.returncode != 3 or want not in p.stderr.splitlines():
+        failures.append(f"unreadable capture: exit {p.returncode}, {p.stderr!r}")
+    if item_titles(out) != want_titles:
+        failures.append(f"unreadable capture: items {item_titles(out) ^ want_titles}")
+    os.chmod(victim, 0o666)
+    name = "url-javascript.txt"
+    want_titles = titles_without(tmp, cfg, inp, name)
+    p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out, "--no-manifest"], wrap=False,
+                   env=fault_env(errno=f"{name}:EIO"))
+    want = f"snapfeed: {os.path.join(inp, name)}: cannot open: Input/output error"
+    if p.returncode != 3 or want not in p.stderr.splitlines():
+        failures.append(f"EIO capture: exit {p.returncode}, {p.stderr!r}")
+    if item_titles(out) != want_titles:
+        failures.append(f"EIO capture: items {item_titles(out) ^ want_titles}")
+    state = os.path.join(tmp, "state")
+    p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out], wrap=False)
+    e2eutil.write_old(os.path.join(inp, "zz-new2.txt"), NEW_CAPTURE.replace("储能", "风电"))
+    os.chmod(os.path.join(inp, "zz-new2.txt"), 0o666)
+    os.chmod(state, 0o555)
+    before = tree(out)
+    p = run_as_nobody(["build", "-q", "-c", cfg, "-o", out])
+    if p.returncode != 1 or len(p.stderr.splitlines()) != 1 or "Permission denied" not in p.stderr:
+        failures.append(f"read-only state: exit {p.returncode}, {p.stderr!r}")
+    if tree(out) != before:
+        failures.append("read-only state: the feeds changed")
+
+
+def case_vanished(tmp):
+    """A capture deleted after the walk listed it: one line naming it,
+    exit 3, the others built; deleted between the two passes: a warning,
+    left out until the next run."""
+    inp, cfg, out = small_site(tmp)
+    titles = item_titles(out)
+    name = "hostile-script.txt"
+    want_titles = titles_without(tmp, cfg, inp, name)
+    p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out, "--no-manifest"], wrap=False,
+                   env=fault_env(vanish=f"{name}:1"))
+    want = f"snapfeed: {os.path.join(inp, name)}: cannot open: No such file or directory"
+    if p.returncode != 3 or want not in p.stderr.splitlines():
+        failures.append(f"vanished before reading: exit {p.returncode}, {p.stderr!r}")
+    if item_titles(out) != want_titles:
+        failures.append(f"vanished before reading: items {item_titles(out) ^ want_titles}")
+    shutil.copy(os.path.join(e2eutil.CAPTURES, name), inp)
+    p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out])
+    if item_titles(out) != titles:
+        failures.append("vanished capture put back: not in the feed again")
+    # second pass: the file is opened again to render its item
+    p = sfwrap.run(["build", "-c", cfg, "-o", out, "--no-manifest"], wrap=False,
+                   env=fault_env(vanish=f"{name}:2"))
+    want = (f"snapfeed: {os.path.join(inp, name)}: warning: changed while being read; "
+            "left out until the next run")
+    if p.returncode not in (0, 3) or want not in p.stderr.splitlines():
+        failures.append(f"vanished between passes: exit {p.returncode}, {p.stderr!r}")
+    # the feeds are short of it (none of an older item takes its place)
+    short = {(f, t) for f, t in titles if t != "警方提醒:谨防“<script>”式钓鱼链接"}
+    if item_titles(out) != short or short == titles:
+        failures.append(f"vanished between passes: items {item_titles(out) ^ short}")
+    for f in glob.glob(os.path.join(out, "*", "*.xml")):
+        feedcheck.xmllint(f, failures)
+
+
+def case_odd_files(tmp):
+    """A directory that loops through a link, a FIFO and a device node
+    among the captures: no hang, no loop; the FIFO and the device are
+    named and refused unopened; the other captures built."""
+    for follow in (False, True):
+        sub = os.path.join(tmp, f"follow-{follow}")
+        os.makedirs(sub)
+        inp, cfg, out = small_site(sub)
+        titles = item_titles(out)
+        if follow:
+            text = open(cfg, encoding="utf-8").read().replace(
+                "  - path: " + inp, "  - path: " + inp + "\n    follow_symlinks: true")
+            with open(cfg, "w", encoding="utf-8") as f:
+                f.write(text)
+        os.makedirs(os.path.join(inp, "d"))
+        os.symlink("..", os.path.join(inp, "d", "loop"))
+        os.symlink(inp, os.path.join(inp, "d", "abs-loop"))
+        os.mkfifo(os.path.join(inp, "fifo.txt"))
+        os.mknod(os.path.join(inp, "zero.txt"), 0o644 | 0o020000, os.makedev(1, 5))
+        p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out, "--no-manifest"])
+        what = f"odd files (follow_symlinks {follow})"
+        lines = p.stderr.splitlines()
+        want = {f"snapfeed: {os.path.join(inp, n)}: not a regular file"
+                for n in ("fifo.txt", "zero.txt")}
+        if p.returncode != 3 or not want <= set(lines) or len(lines) != 2:
+            failures.append(f"{what}: exit {p.returncode}, {p.stderr!r}")
+        if item_titles(out) != titles:
+            failures.append(f"{what}: items changed: {titles ^ item_titles(out)}")
+        # the manifest remembers them: the same lines on a rerun
+        p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out])
+        p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out])
+        if p.returncode != 3 or not want <= set(p.stderr.splitlines()):
+            failures.append(f"{what}, rerun: exit {p.returncode}, {p.stderr!r}")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    names = sys.argv[4:] or list(CASES)
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix="sf-faults-") as tmp:
+            before = len(failures)
+            CASES[name](tmp)
+            print(f"{name}: {'ok' if len(failures) == before else 'FAIL'}")
+    for f in failures:
+        print("FAIL " + f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
