@@ -6,7 +6,8 @@
 #include <iconv.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SF_NO_VECTOR_SCAN)
+/* -DSF_NO_VECTOR_SCAN builds the portable scan only (to compare them) */
 #include <immintrin.h>
 #define SF_SCAN_SSSE3 1
 #endif
