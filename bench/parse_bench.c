@@ -17,8 +17,9 @@
  * Reads up to 20,000 capture files under DIR into memory, then parses them
  * ROUNDS times (default 5) on one thread, the way a build's first pass
  * does (no related lists, the content hash computed), and prints the best
- * round's throughput.  No disk and no threads in the numbers: this is the
- * parser alone.
+ * round's throughput in bytes per second of the thread's CPU time (and
+ * that round's wall time).  No disk and no threads in the numbers: this
+ * is the parser alone.
  */
 
 struct file {
@@ -84,10 +85,10 @@ load(const char *dir, int depth)
 }
 
 static double
-now(void)
+now(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -116,10 +117,13 @@ main(int argc, char **argv)
     };
     struct sf_errors warn = {0};
     struct sf_error err = {0};
-    double best = 1e9;
+    /* Per core means per CPU second: the thread's CPU time is what the
+     * parse cost, however busy the machine; wall time is printed too. */
+    double best = 1e9, best_wall = 1e9;
     uint64_t check = 0;
     for (int k = 0; k < rounds; k++) {
-        double t0 = now();
+        double w0 = now(CLOCK_MONOTONIC);
+        double t0 = now(CLOCK_THREAD_CPUTIME_ID);
         for (size_t i = 0; i < n_files; i++) {
             struct sf_record *r = capture_parse(p, files[i].path, files[i].data, files[i].len,
                                                 &opts, &err, &warn);
@@ -128,12 +132,15 @@ main(int argc, char **argv)
             record_free(r);
             errors_clear(&warn);
         }
-        double t = now() - t0;
+        double t = now(CLOCK_THREAD_CPUTIME_ID) - t0, w = now(CLOCK_MONOTONIC) - w0;
         if (t < best)
             best = t;
+        if (w < best_wall)
+            best_wall = w;
     }
-    printf("files=%zu bytes=%zu best=%.3fs throughput=%.0f MB/s (check %llx)\n", n_files, total,
-           best, (double)total / best / 1e6, (unsigned long long)(check & 0xffff));
+    printf("files=%zu bytes=%zu best=%.3fs throughput=%.0f MB/s wall=%.3fs (check %llx)\n",
+           n_files, total, best, (double)total / best / 1e6, best_wall,
+           (unsigned long long)(check & 0xffff));
     capture_parser_free(p);
     errors_finish(&warn);
     error_finish(&err);

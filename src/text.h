@@ -31,6 +31,10 @@ bool text_utf8_valid(const char *s, size_t n, size_t *bad);
  */
 bool text_scan(const char *s, size_t n, size_t *bad, bool *dirty);
 
+/* text_scan without the vector path it uses where the CPU has one; the
+ * two must agree on every input (tests/unit/test_text.c compares them). */
+bool text_scan_portable(const char *s, size_t n, size_t *bad, bool *dirty);
+
 /*
  * Decodes GB18030 (a superset of GBK and GB2312) into UTF-8, appended to
  * out.  Returns false when the input is not GB18030 (*bad, if not NULL, is

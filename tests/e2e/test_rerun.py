@@ -163,6 +163,105 @@ def case_damaged_manifest(tmp):
             failures.append(f"{how}: the manifest was not rebuilt: {counts(p)}")
 
 
+M64 = (1 << 64) - 1
+
+
+def _mix64(x):
+    x ^= x >> 32
+    x = (x * 0xD6E8FEB86659FD93) & M64
+    return x ^ (x >> 32)
+
+
+def hash_words(h, data):
+    """src/util.c's hash_words, to forge a manifest header whose checksum
+    is right, so only the field under test differs."""
+    h = (h ^ (len(data) * 0x9E3779B97F4A7C15)) & M64
+    i = 0
+    while len(data) - i >= 8:
+        w = int.from_bytes(data[i:i + 8], "little")
+        h = ((h ^ _mix64((w * 0xBF58476D1CE4E5B9) & M64)) * 0x94D049BB133111EB) & M64
+        i += 8
+    n = len(data) - i
+    w = int.from_bytes(data[i:] + bytes(8 - n), "little")
+    h = ((h ^ _mix64(((w * 0xBF58476D1CE4E5B9) + n) & M64)) * 0x94D049BB133111EB) & M64
+    return _mix64(h)
+
+
+# the manifest header (src/manifest.c): magic, u32 format, u32 length,
+# u64 settings, u64 version hash, u64 start time, u64 checksum
+HEADER_LEN = 48
+FIELDS = {"format": (8, 4), "settings": (16, 8), "version": (24, 8)}
+
+
+def case_foreign_manifest(tmp):
+    """A manifest with an intact checksum but another format, another
+    program version or other settings is not used: every capture is parsed
+    again, the output is a fresh build's, and the manifest is rewritten."""
+    inp, cfg, out = setup(tmp)
+    build(cfg, out, wrap=False)
+    manifest = os.path.join(tmp, "state", "manifest")
+    with open(manifest, "rb") as f:
+        good = f.read()
+    if hash_words(0, good[:HEADER_LEN - 8]) != int.from_bytes(good[HEADER_LEN - 8:HEADER_LEN],
+                                                              "little"):
+        failures.append("the test's hash_words does not match the header's checksum")
+        return
+    ref = reference(tmp, inp)
+    for field, (off, width) in FIELDS.items():
+        head = bytearray(good[:HEADER_LEN])
+        old = int.from_bytes(head[off:off + width], "little")
+        head[off:off + width] = ((old + 1) & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
+        head[HEADER_LEN - 8:] = hash_words(0, bytes(head[:HEADER_LEN - 8])).to_bytes(8, "little")
+        with open(manifest, "wb") as f:
+            f.write(bytes(head) + good[HEADER_LEN:])
+        p = build(cfg, out)
+        if counts(p) != (76, 0) or "reading every capture again" not in p.stderr:
+            failures.append(f"other {field}: used anyway: {counts(p)} {p.stderr[-200:]!r}")
+        if contents(out) != ref:
+            failures.append(f"other {field}: output differs from a fresh build")
+        p = build(cfg, out)
+        if counts(p) != (0, 76):
+            failures.append(f"other {field}: the manifest was not rebuilt: {counts(p)}")
+        with open(manifest, "rb") as f:
+            good = f.read()
+
+
+def case_stale_manifest(tmp):
+    """An old manifest put back after captures changed, were added and
+    removed (a restored backup, a second machine) is checked file by file:
+    what changed is parsed, and the output is a fresh build's."""
+    inp, cfg, out = setup(tmp)
+    build(cfg, out, wrap=False)
+    manifest = os.path.join(tmp, "state", "manifest")
+    saved = os.path.join(tmp, "manifest.old")
+    shutil.copy(manifest, saved)
+    e2eutil.write_old(os.path.join(inp, "zz-new.txt"), NEW)
+    e2eutil.write_old(os.path.join(inp, "crlf.txt"), "\n", "a")
+    os.remove(os.path.join(inp, "published-2561.txt"))
+    # same size, same mtime, but another file (another inode): a capture
+    # replaced by a copy must not be trusted
+    victim = os.path.join(inp, "gb18030.txt")
+    st = os.stat(victim)
+    with open(victim, "rb") as f:
+        data = f.read()
+    # written beside it and renamed over it, so the old inode is still
+    # taken when the new one is chosen
+    with open(victim + ".copy", "wb") as f:
+        f.write(data)
+    os.utime(victim + ".copy", ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.rename(victim + ".copy", victim)
+    if os.stat(victim).st_ino == st.st_ino:
+        failures.append("stale manifest: the copy has the same inode; the test proves nothing")
+    build(cfg, out)
+    shutil.copy(saved, manifest)
+    p = build(cfg, out)
+    # zz-new, crlf and the copied gb18030 are parsed; the removed file is gone
+    if counts(p) != (3, 73):
+        failures.append(f"stale manifest: {counts(p)}")
+    if not same_as_fresh(contents(out), reference(tmp, inp)):
+        failures.append("stale manifest: output differs from a fresh build")
+
+
 def case_damaged_state(tmp):
     """A damaged output state only costs a full render: no file changes."""
     inp, cfg, out = setup(tmp)

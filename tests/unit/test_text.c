@@ -69,13 +69,66 @@ test_scan(void **state)
             size_t bad1 = 0, bad2 = 0;
             bool dirty = false;
             bool v1 = text_scan(buf, n, &bad1, &dirty);
-            bool v2 = text_utf8_valid(buf, n, &bad2);
+            bool dirty2 = false;
+            bool v2 = text_scan_portable(buf, n, &bad2, &dirty2);
             assert_int_equal(v1, v2);
             if (!v1)
                 assert_int_equal(bad1, bad2);
-            else
+            else {
+                assert_int_equal(dirty, dirty2);
                 assert_int_equal(dirty, text_needs_clean(buf, n, true));
+            }
         }
+    }
+}
+
+/* The vector scan and the portable one agree on pseudo-random strings
+ * built from the pieces that matter: every lead and continuation range,
+ * the edges of each form, controls, DEL, C1, U+FFFE/FFFF, long CJK runs
+ * crossing 16-byte blocks, and forms cut short at the end. */
+static void
+test_scan_random(void **state)
+{
+    static const char *const pieces[] = {
+        "a", " ", "\n", "\t", "\r", "\x01", "\x1f", "\x7f", "教", "育", "，", "。", "\xe3\x80\x80",
+        "\xc2\xa0", "\xc2\x85", "\xc2\x9f", "\xc2\xbf", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf",
+        "\xee\x80\x80", "\xef\xbf\xbd", "\xef\xbf\xbe", "\xef\xbf\xbf", "\xef\xbc\x8c",
+        "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", "😀",
+        /* each alone is invalid, or cuts a form short */
+        "\x80", "\xbf", "\xc0", "\xc1\xbf", "\xc2", "\xe0\x80", "\xe0\x9f\xbf", "\xed\xa0\x80",
+        "\xe6\x95", "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf8", "\xff",
+        "\xf0\x90\x80",
+    };
+    const size_t n_pieces = sizeof pieces / sizeof pieces[0];
+    const size_t n_valid = 28;  /* pieces[0..n_valid) are valid alone */
+    uint64_t seed = 12345;
+    char buf[256];
+    for (int round = 0; round < 200000; round++) {
+        size_t n = 0;
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        size_t count = (size_t)(seed >> 58);    /* 0..63 pieces */
+        bool invalid_ok = (seed >> 20) % 4 == 0;
+        for (size_t k = 0; k < count; k++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            size_t pick = (size_t)(seed >> 33) % (invalid_ok ? n_pieces : n_valid);
+            /* mostly CJK, as in the captures */
+            if ((seed >> 12) % 3 == 0)
+                pick = 8;
+            size_t len = strlen(pieces[pick]);
+            if (n + len > sizeof buf)
+                break;
+            memcpy(buf + n, pieces[pick], len);
+            n += len;
+        }
+        size_t bad1 = 0, bad2 = 0;
+        bool d1 = false, d2 = false;
+        bool v1 = text_scan(buf, n, &bad1, &d1);
+        bool v2 = text_scan_portable(buf, n, &bad2, &d2);
+        if (v1 != v2 || (v1 && d1 != d2) || (!v1 && bad1 != bad2))
+            fail_msg("round %d (%zu bytes): valid %d/%d dirty %d/%d bad %zu/%zu", round, n, v1, v2,
+                     d1, d2, bad1, bad2);
+        if (!invalid_ok && !v1)
+            fail_msg("round %d: valid pieces judged invalid", round);
     }
 }
 
@@ -279,6 +332,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8),           cmocka_unit_test(test_scan),
+        cmocka_unit_test(test_scan_random),
         cmocka_unit_test(test_gb18030),
         cmocka_unit_test(test_trim_and_clean), cmocka_unit_test(test_cut_sentence),
         cmocka_unit_test(test_find),           cmocka_unit_test(test_clean_field),
