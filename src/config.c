@@ -119,13 +119,15 @@ parse_tree(const char *data, size_t len, const char *path, struct sf_errors *err
     size_t depth = 0, nodes = 0, docs = 0;
     bool done = false, ok = false;
 
-    if (!yaml_parser_initialize(&parser)) {
-        errors_add(errs, path, 0, 0, "cannot initialize the YAML parser");
-        return NULL;
-    }
+    /* libyaml has no allocator hook: its failing to allocate is routed to
+     * the program's policy (util.h) here, not reported as bad YAML. */
+    if (!yaml_parser_initialize(&parser))
+        util_out_of_memory(0);
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     while (!done) {
         if (!yaml_parser_parse(&parser, &ev)) {
+            if (parser.error == YAML_MEMORY_ERROR)
+                util_out_of_memory(0);
             errors_add(errs, path, (unsigned)parser.problem_mark.line + 1,
                        (unsigned)parser.problem_mark.column + 1, "invalid YAML: %s",
                        parser.problem ? parser.problem : "syntax error");

@@ -18,6 +18,7 @@
 #include "ingest.h"
 #include "limits.h"
 #include "record.h"
+#include "render.h"
 #include "sf_version.h"
 #include "slug.h"
 #include "util.h"
@@ -29,7 +30,9 @@ enum sf_exit {
     SF_EXIT_FATAL = 1,      /* bad configuration, unwritable output, ... */
     SF_EXIT_USAGE = 2,      /* bad command line */
     SF_EXIT_PARTIAL = 3,    /* done, but some input was rejected or a hub failed */
+    SF_EXIT_NOMEM = 4,      /* out of memory: util.c ends the process with it */
 };
+_Static_assert(SF_EXIT_NOMEM == SF_OOM_STATUS, "util.h's out-of-memory status is listed here");
 
 enum cmd { CMD_NONE, CMD_BUILD, CMD_PARSE, CMD_CHECK, CMD_PING, CMD_COUNT };
 
@@ -187,7 +190,8 @@ help(enum cmd cmd)
                      o->arg ? o->arg : "");
         printf("  %-24s %s\n", left, o->help);
     }
-    puts("\nExit status: 0 ok, 1 fatal error, 2 usage error, 3 partial (see snapfeed(1)).");
+    puts("\nExit status: 0 ok, 1 fatal error, 2 usage error, 3 partial, 4 out of memory\n"
+         "(see snapfeed(1)).");
 }
 
 static enum cmd
@@ -1039,6 +1043,9 @@ main(int argc, char **argv)
     /* Past a file-size limit, a write should fail with EFBIG and be
      * reported like a full disk, not kill the run. */
     signal(SIGXFSZ, SIG_IGN);
+    /* One out-of-memory policy for the libraries too (util.h). */
+    render_init();
+    record_init();
     struct args a = {.format = -1};
     int status = parse_args(argc, argv, &a);
     if (status >= 0)
