@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -912,19 +913,23 @@ config_load(const char *path, struct sf_errors *errs)
     struct stat st;
     struct sf_config *c = NULL;
     struct sf_buf b;
-    buf_init(&b, SF_MAX_CONFIG_SIZE);
+    /* One byte past the limit, to tell a file at the limit from a larger one. */
+    buf_init(&b, SF_MAX_CONFIG_SIZE + 1);
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         errors_add(errs, path, 0, 0, "not a regular file");
         goto out;
     }
     for (;;) {
-        char *dst = buf_reserve(&b, 65536);
+        size_t want = b.limit - b.len < 65536 ? b.limit - b.len : 65536;
+        char *dst = want && (uintmax_t)st.st_size <= SF_MAX_CONFIG_SIZE ? buf_reserve(&b, want)
+                                                                        : NULL;
         if (!dst) {
+            /* refused from its size where the size says so: never read whole */
             errors_add(errs, path, 0, 0, "larger than the %u KiB configuration limit",
                        SF_MAX_CONFIG_SIZE >> 10);
             goto out;
         }
-        ssize_t r = read(fd, dst, 65536);
+        ssize_t r = read(fd, dst, want);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
