@@ -155,21 +155,33 @@ SHAPES = {
                            "发布时间:2023-10-27 20:28:00\n\n正文\n" + FOOT),
     "crumbs": (1 << 20, lambda n: "• 首页\n" * (n // 9) + "测试标题\n" +
                "类别:教育 发布时间:2023-10-27 20:28:00\n\n正文\n" + FOOT),
-    "crumb-lines-in-body": (1 << 20, lambda n: HEAD + "• 要点\n" * (n // 9) + FOOT),
+    "crumb-lines-in-body": (1 << 18, lambda n: HEAD + "• 要点\n" * (n // 9) + FOOT),
     "tiny-paragraphs": (1 << 20, lambda n: HEAD + "字\n\n" * (n // 5) + FOOT),
-    "kept-paragraphs": (1 << 17, lambda n: HEAD + "一段短短的文字。\n\n" * (n // 26) + FOOT),
+    "kept-paragraphs": (1 << 16, lambda n: HEAD + "一段短短的文字。\n\n" * (n // 26) + FOOT),
     "nbsp-meta": (1 << 18, lambda n: "测试标题\n类别:教育" + NBSP + ("键:值" + NBSP) * (n // 9) +
                   "发布时间:2023-10-27 20:28:00\n\n正文\n" + FOOT),
-    "header-lines": (1 << 20, lambda n: HEAD + "作者:某人\n" * (n // 14) + "\n正文\n" + FOOT),
+    "header-lines": (1 << 19, lambda n: HEAD + "作者:某人\n" * (n // 14) + "\n正文\n" + FOOT),
     "related": (1 << 20, lambda n: HEAD + "正文\n" + FOOT + ITEM * (n // len(ITEM.encode()))),
     "kept-related": (1 << 14, lambda n: HEAD + "正文\n" + FOOT + ITEM * (n // len(ITEM.encode()))),
     "listing": (1 << 20, lambda n: HEAD + "正文\n" + FOOT + "更多关于教育的资讯:\n" +
                 ITEM * (n // len(ITEM.encode()))),
     "one-line-file": (1 << 18, lambda n: "测" * (n // 3)),
-    "title-line": (1 << 18, lambda n: "题" * (n // 3) + "\n类别:教育 发布时间:2023-10-27 20:28:00\n\n正文\n"),
-    "wrapped-paragraph": (1 << 18, lambda n: HEAD + "折行文字\n" * (n // 13) + FOOT),
-    "long-paragraph": (1 << 18, lambda n: HEAD + "这是一段很长的文字。" * (n // 30) + "\n" + FOOT),
+    "title-line": (1 << 17, lambda n: "题" * (n // 3) + "\n类别:教育 发布时间:2023-10-27 20:28:00\n\n正文\n"),
+    "wrapped-paragraph": (1 << 17, lambda n: HEAD + "折行文字\n" * (n // 13) + FOOT),
+    "long-paragraph": (1 << 17, lambda n: HEAD + "这是一段很长的文字。" * (n // 30) + "\n" + FOOT),
+    # the other inputs, and feeds.yaml
+    "html-paragraphs": (1 << 17, lambda n: ("html", PAGE.format("<p>一段文字。</p>\n" * (n // 30)))),
+    "html-nesting": (1 << 19, lambda n: ("html", PAGE.format("<div>" * (n // 11) + "正文" +
+                                                              "</div>" * (n // 11)))),
+    "jsonl-related": (1 << 18, lambda n: ("jsonl", json.dumps({
+        "title": "标题", "published": "2023-10-27T20:28:00+08:00", "body": ["正文"],
+        "related": [{"title": "相关", "snippet": "摘要"}] * (n // 40)}, ensure_ascii=False) + "\n")),
+    "feeds-list": (2000, lambda n: ("config", "".join(
+        "- {category: 类别%d, slug: s%d}\n" % (i, i) for i in range(n)))),
 }
+PAGE = ("<!DOCTYPE html><html><head><title>标题</title><meta property=\"article:published_time\" "
+        "content=\"2023-10-27T20:28:00+08:00\"></head><body><article><h1>标题</h1>{}"
+        "</article></body></html>")
 MAX_RATIO = 2.6
 
 
@@ -184,13 +196,19 @@ def instructions(args, cwd):
     return int(m.group(1))
 
 
-def build_ir(tmp, name, text):
+def build_ir(tmp, name, made):
+    """Builds one input (a capture, or (format, text)) and counts the work."""
+    kind, text = made if isinstance(made, tuple) else ("snapshot", made)
     d = os.path.join(tmp, name)
     os.makedirs(os.path.join(d, "c"))
-    with open(os.path.join(d, "c", "a.txt"), "w", encoding="utf-8") as f:
-        f.write(text)
+    ext = {"snapshot": "txt", "html": "html", "jsonl": "jsonl", "config": "txt"}[kind]
+    with open(os.path.join(d, "c", "a." + ext), "w", encoding="utf-8") as f:
+        f.write(HEAD + "正文\n" + FOOT if kind == "config" else text)
     with open(os.path.join(d, "feeds.yaml"), "w", encoding="utf-8") as f:
-        f.write(BASE)
+        if kind == "config":
+            f.write(BASE + "feeds:\n" + text)
+        else:
+            f.write(BASE.replace("{path: c}", "{path: c, format: %s}" % kind))
     # one thread: the count is then of one deterministic sequence
     return instructions(["build", "-q", "-j", "1", "--no-manifest", "-c", "feeds.yaml"], d)
 
@@ -268,16 +286,19 @@ def out_of_memory(tmp):
                       "很长的一段文字，内存不够时会在这里用完。\n" * 200000 +
                       "\n以上内容为资讯信息快照\n快照生成时间:2024-03-20 12:00:00\n")
     state = os.path.join(d, "state")
-    pristine_state = os.path.join(d, "state-after-first")
+    pristine_state, pristine_out = os.path.join(d, "state-first"), os.path.join(d, "out-first")
     shutil.copytree(state, pristine_state)
+    shutil.copytree(old_out, pristine_out)
     if e2eutil.build(cfg, new_out, "-q", "--no-manifest", wrap=False).returncode != 0:
         fail("oom: the reference build failed")
         return
     new = e2eutil.contents(new_out)
 
     def attempt(mib):
-        shutil.rmtree(state)
-        shutil.copytree(pristine_state, state)
+        """A rerun over the first build's output and state."""
+        for tree, pristine in ((state, pristine_state), (old_out, pristine_out)):
+            shutil.rmtree(tree)
+            shutil.copytree(pristine, tree)
         p = limited_build(cfg, old_out, mib << 20)
         got = e2eutil.contents(old_out)
         for k in set(got) | set(old) | set(new):
