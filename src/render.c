@@ -3,6 +3,7 @@
 #include "render.h"
 
 #include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <libxml/xmlmemory.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,10 @@ render_init(void)
 {
     xmlMemSetup(free, xmalloc, xrealloc, xstrdup);
     xmlInitParser();
+    /* libxml2 2.9 grows buffers to the exact size asked for, one
+     * reallocation per write: quadratic in the length of a feed whenever
+     * the allocator has to move the block.  Doubling keeps it linear. */
+    xmlSetBufferAllocationScheme(XML_BUFFER_ALLOC_DOUBLEIT);
 }
 
 /* ---- shared pieces ---------------------------------------------------- */

@@ -47,7 +47,8 @@ struct sf_format {
 /*
  * Sets libxml2 up once, before any thread uses it: its allocations go
  * through util.h's wrappers (one out-of-memory policy for the program),
- * and its parser is initialised here because libxml2 2.9's lazy
+ * its buffers grow by doubling (linear writes), and its parser is
+ * initialised here because libxml2 2.9's lazy
  * initialisation is not safe from several threads at once.  Call at the
  * start of the program; cannot fail.
  */
