@@ -377,7 +377,9 @@ static bool
 scan_file(void *ctx, const struct sf_file *f)
 {
     struct run *r = ctx;
-    if (r->res->captures + (r->seq - r->committed) >= SF_MAX_CAPTURES) {
+    /* Files in flight count as one capture each: the limit holds before
+     * they are committed, so the refusal comes early, not after an OOM. */
+    if (r->res->captures + (r->seq - r->committed) >= r->config->limits.max_captures) {
         r->too_many = true;
         return false;
     }
@@ -1281,9 +1283,11 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
     pool_stop(&r);
     if (!walked)
         goto out;
-    if (r.too_many) {
-        error_set(err, c->path, 0, 0, "more than %d captures in one run; refusing to build",
-                  SF_MAX_CAPTURES);
+    /* A JSON Lines file is one file but many captures: counted once committed. */
+    if (r.too_many || res->captures > c->limits.max_captures) {
+        error_set(err, c->path, 0, 0,
+                  "more than %u captures in one run (limits.max_captures); refusing to build",
+                  c->limits.max_captures);
         goto out;
     }
     res->parsed = r.parsed;

@@ -371,6 +371,7 @@ struct ctx {
     bool rewind_set;
 
     size_t n_para_lines;        /* lines in p->para */
+    bool para_cut;              /* p->para reached SF_MAX_LINE */
     bool after_alt;             /* the last paragraph was an image's alt text */
     bool body_full, related_full, listing_full;
 
@@ -397,9 +398,8 @@ next_line(struct ctx *c, struct line_iter *it, struct str *l)
     it->no++;
     text_trim(&l->s, &l->n);
     if (l->n > SF_MAX_LINE) {
-        l->n = text_utf8_prefix(l->s, l->n, SF_MAX_LINE / 4);
-        while (l->n > SF_MAX_LINE)
-            l->n--;
+        /* at most SF_MAX_LINE bytes, cut before a character, not inside one */
+        l->n = SF_MAX_LINE;
         while (l->n && ((unsigned char)l->s[l->n] & 0xC0) == 0x80)
             l->n--;
         errors_add(c->warn, c->path, it->no, 0, "warning: line longer than %u bytes; cut",
@@ -408,13 +408,24 @@ next_line(struct ctx *c, struct line_iter *it, struct str *l)
     return true;
 }
 
-/* Appends l to buf, joined the way wrapped lines are (docs/record.md). */
-static void
+/* Appends l to buf, joined the way wrapped lines are (docs/record.md).
+ * What passes the buffer's limit is cut before a character; returns
+ * false when something was. */
+static bool
 join_line(struct sf_buf *b, struct str l)
 {
-    if (b->len && !((unsigned char)b->data[b->len - 1] >= 0x80 && (unsigned char)l.s[0] >= 0x80))
-        buf_append_char(b, ' ');
+    if (b->len && !((unsigned char)b->data[b->len - 1] >= 0x80 && (unsigned char)l.s[0] >= 0x80) &&
+        !buf_append_char(b, ' '))
+        return false;
+    size_t room = b->limit - b->len;
+    bool whole = l.n <= room;
+    if (!whole) {
+        l.n = room;
+        while (l.n && ((unsigned char)l.s[l.n] & 0xC0) == 0x80)
+            l.n--;
+    }
     buf_append(b, l.s, l.n);
+    return whole;
 }
 
 /* Copies a field value into the record with blank runs squeezed to one space. */
@@ -451,6 +462,7 @@ flush_paragraph(struct ctx *c)
         return;
     struct str para = {b->data, b->len};
     c->n_para_lines = 0;
+    c->para_cut = false;
     bool after_alt = c->after_alt;
     c->after_alt = false;
     if (para.n == c->title.n && memcmp(para.s, c->title.s, para.n) == 0) {
@@ -472,9 +484,13 @@ flush_paragraph(struct ctx *c)
 }
 
 static void
-add_para_line(struct ctx *c, struct str l)
+add_para_line(struct ctx *c, struct str l, unsigned no)
 {
-    join_line(&c->p->para, l);
+    if (!join_line(&c->p->para, l) && !c->para_cut) {
+        c->para_cut = true;
+        errors_add(c->warn, c->path, no, 0, "warning: paragraph longer than %u bytes; cut",
+                   SF_MAX_LINE);
+    }
     c->n_para_lines++;
 }
 
@@ -666,7 +682,7 @@ process_line(struct ctx *c, struct line_iter *it, const struct line_iter *before
             c->state = S_LISTING;
             return;
         }
-        add_para_line(c, l);
+        add_para_line(c, l, it->no);
         return;
 
     case S_FOOTER:

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,13 +120,15 @@ parse_tree(const char *data, size_t len, const char *path, struct sf_errors *err
     size_t depth = 0, nodes = 0, docs = 0;
     bool done = false, ok = false;
 
-    if (!yaml_parser_initialize(&parser)) {
-        errors_add(errs, path, 0, 0, "cannot initialize the YAML parser");
-        return NULL;
-    }
+    /* libyaml has no allocator hook: its failing to allocate is routed to
+     * the program's policy (util.h) here, not reported as bad YAML. */
+    if (!yaml_parser_initialize(&parser))
+        util_out_of_memory(0);
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     while (!done) {
         if (!yaml_parser_parse(&parser, &ev)) {
+            if (parser.error == YAML_MEMORY_ERROR)
+                util_out_of_memory(0);
             errors_add(errs, path, (unsigned)parser.problem_mark.line + 1,
                        (unsigned)parser.problem_mark.column + 1, "invalid YAML: %s",
                        parser.problem ? parser.problem : "syntax error");
@@ -678,11 +681,66 @@ static const struct key_spec feed_keys[] = {
     {"description", false, feed_description},
 };
 
+static int
+cmp_by_category(const void *pa, const void *pb)
+{
+    const struct sf_feed_conf *a = *(const struct sf_feed_conf *const *)pa,
+                              *b = *(const struct sf_feed_conf *const *)pb;
+    int d = strcmp(a->category, b->category);
+    return d ? d : (a > b) - (a < b);   /* ties in list order: the later one is the repeat */
+}
+
+static int
+cmp_by_slug(const void *pa, const void *pb)
+{
+    const struct sf_feed_conf *a = *(const struct sf_feed_conf *const *)pa,
+                              *b = *(const struct sf_feed_conf *const *)pb;
+    int d = strcmp(a->slug, b->slug);
+    return d ? d : (a > b) - (a < b);
+}
+
+/*
+ * Repeated categories and slugs, found by sorting rather than by comparing
+ * every pair: a feeds list as long as the size limit allows would cost
+ * seconds quadratically.  The sorted categories stay, for config_feed().
+ */
+static void
+check_repeats(struct loader *l, const struct node *v)
+{
+    struct sf_config *c = l->c;
+    const struct sf_feed_conf **by = xcalloc(c->n_feeds ? c->n_feeds : 1, sizeof *by);
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_feeds; i++)
+        if (c->feeds[i].slug)
+            by[n++] = &c->feeds[i];
+    qsort(by, n, sizeof *by, cmp_by_slug);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(by[i - 1]->slug, by[i]->slug) == 0)
+            fail(l, v->kids[by[i] - c->feeds], "slug '%s' is used twice in feeds", by[i]->slug);
+    n = 0;
+    for (size_t i = 0; i < c->n_feeds; i++)
+        if (c->feeds[i].category)
+            by[n++] = &c->feeds[i];
+    qsort(by, n, sizeof *by, cmp_by_category);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(by[i - 1]->category, by[i]->category) == 0)
+            fail(l, v->kids[by[i] - c->feeds], "category '%s' is listed twice in feeds",
+                 by[i]->category);
+    free(c->feeds_by_category);
+    c->feeds_by_category = by;
+    c->n_feeds_by_category = n;
+}
+
 static void
 top_feeds(struct loader *l, const struct node *v, void *t)
 {
     if (v->type != N_SEQ) {
         fail(l, v, "feeds must be a list");
+        return;
+    }
+    if (v->n > SF_MAX_FEEDS) {
+        /* no more feeds than a run can write */
+        fail(l, v, "feeds lists more than %d categories", SF_MAX_FEEDS);
         return;
     }
     struct sf_config *c = l->c;
@@ -691,14 +749,8 @@ top_feeds(struct loader *l, const struct node *v, void *t)
         struct sf_feed_conf *f = &c->feeds[c->n_feeds++];
         f->line = v->kids[i]->line;
         check_map(l, v->kids[i], "feeds[]", feed_keys, SF_ARRAY_LEN(feed_keys), f);
-        for (size_t j = 0; j < i; j++) {
-            const struct sf_feed_conf *g = &c->feeds[j];
-            if (f->category && g->category && strcmp(f->category, g->category) == 0)
-                fail(l, v->kids[i], "category '%s' is listed twice in feeds", f->category);
-            if (f->slug && g->slug && strcmp(f->slug, g->slug) == 0)
-                fail(l, v->kids[i], "slug '%s' is used twice in feeds", f->slug);
-        }
     }
+    check_repeats(l, v);
 }
 
 /* ---- websub ----------------------------------------------------------- */
@@ -752,12 +804,31 @@ top_websub(struct loader *l, const struct node *v, void *t)
     check_map(l, v, "websub", websub_keys, SF_ARRAY_LEN(websub_keys), NULL);
 }
 
+/* ---- limits ----------------------------------------------------------- */
+
+static void
+limits_max_captures(struct loader *l, const struct node *v, void *t)
+{
+    get_uint(l, v, "limits.max_captures", 1, SF_MAX_CAPTURES, &l->c->limits.max_captures);
+}
+
+static const struct key_spec limits_keys[] = {
+    {"max_captures", false, limits_max_captures},
+};
+
+static void
+top_limits(struct loader *l, const struct node *v, void *t)
+{
+    check_map(l, v, "limits", limits_keys, SF_ARRAY_LEN(limits_keys), NULL);
+}
+
 static const struct key_spec top_keys[] = {
     {"site", true, top_site},
     {"inputs", true, top_inputs},
     {"output", false, top_output},
     {"feeds", false, top_feeds},
     {"websub", false, top_websub},
+    {"limits", false, top_limits},
 };
 
 /* ---- loading ---------------------------------------------------------- */
@@ -776,6 +847,7 @@ config_new(const char *path)
         c->output.formats[i] = true;
     c->websub.timeout = DEFAULT_HUB_TIMEOUT;
     c->websub.retries = DEFAULT_HUB_RETRIES;
+    c->limits.max_captures = SF_MAX_CAPTURES;
     return c;
 }
 
@@ -841,19 +913,23 @@ config_load(const char *path, struct sf_errors *errs)
     struct stat st;
     struct sf_config *c = NULL;
     struct sf_buf b;
-    buf_init(&b, SF_MAX_CONFIG_SIZE);
+    /* One byte past the limit, to tell a file at the limit from a larger one. */
+    buf_init(&b, SF_MAX_CONFIG_SIZE + 1);
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         errors_add(errs, path, 0, 0, "not a regular file");
         goto out;
     }
     for (;;) {
-        char *dst = buf_reserve(&b, 65536);
+        size_t want = b.limit - b.len < 65536 ? b.limit - b.len : 65536;
+        char *dst = want && (uintmax_t)st.st_size <= SF_MAX_CONFIG_SIZE ? buf_reserve(&b, want)
+                                                                        : NULL;
         if (!dst) {
+            /* refused from its size where the size says so: never read whole */
             errors_add(errs, path, 0, 0, "larger than the %u KiB configuration limit",
                        SF_MAX_CONFIG_SIZE >> 10);
             goto out;
         }
-        ssize_t r = read(fd, dst, 65536);
+        ssize_t r = read(fd, dst, want);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -911,6 +987,7 @@ config_free(struct sf_config *c)
         free(c->feeds[i].description);
     }
     free(c->feeds);
+    free(c->feeds_by_category);
     for (size_t i = 0; i < c->websub.n_hubs; i++)
         free(c->websub.hubs[i]);
     free(c->websub.hubs);
@@ -920,8 +997,16 @@ config_free(struct sf_config *c)
 const struct sf_feed_conf *
 config_feed(const struct sf_config *c, const char *category)
 {
-    for (size_t i = 0; i < c->n_feeds; i++)
-        if (c->feeds[i].category && strcmp(c->feeds[i].category, category) == 0)
-            return &c->feeds[i];
+    size_t lo = 0, hi = c->n_feeds_by_category;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(c->feeds_by_category[mid]->category, category);
+        if (d == 0)
+            return c->feeds_by_category[mid];
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }

@@ -71,6 +71,12 @@ struct sf_config {
         double timeout;     /* seconds, per request */
         unsigned retries;
     } websub;
+    struct {
+        unsigned max_captures;  /* captures (records and rejected inputs) per run */
+    } limits;
+    /* feeds sorted by category, for config_feed()'s binary search */
+    const struct sf_feed_conf **feeds_by_category;
+    size_t n_feeds_by_category;
 };
 
 /* Names, for messages and the table in feeds.yaml(5). */
@@ -94,5 +100,5 @@ struct sf_config *config_default(void);
 
 void config_free(struct sf_config *c);
 
-/* The configured feed of category, or NULL. */
+/* The configured feed of category, or NULL.  O(log n feeds). */
 const struct sf_feed_conf *config_feed(const struct sf_config *c, const char *category);

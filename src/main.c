@@ -18,6 +18,7 @@
 #include "ingest.h"
 #include "limits.h"
 #include "record.h"
+#include "render.h"
 #include "sf_version.h"
 #include "slug.h"
 #include "util.h"
@@ -29,7 +30,9 @@ enum sf_exit {
     SF_EXIT_FATAL = 1,      /* bad configuration, unwritable output, ... */
     SF_EXIT_USAGE = 2,      /* bad command line */
     SF_EXIT_PARTIAL = 3,    /* done, but some input was rejected or a hub failed */
+    SF_EXIT_NOMEM = 4,      /* out of memory: util.c ends the process with it */
 };
+_Static_assert(SF_EXIT_NOMEM == SF_OOM_STATUS, "util.h's out-of-memory status is listed here");
 
 enum cmd { CMD_NONE, CMD_BUILD, CMD_PARSE, CMD_CHECK, CMD_PING, CMD_COUNT };
 
@@ -187,7 +190,8 @@ help(enum cmd cmd)
                      o->arg ? o->arg : "");
         printf("  %-24s %s\n", left, o->help);
     }
-    puts("\nExit status: 0 ok, 1 fatal error, 2 usage error, 3 partial (see snapfeed(1)).");
+    puts("\nExit status: 0 ok, 1 fatal error, 2 usage error, 3 partial, 4 out of memory\n"
+         "(see snapfeed(1)).");
 }
 
 static enum cmd
@@ -586,26 +590,56 @@ inside(const char *a, const char *b)
 struct check_state {
     struct sf_ingest_reader *reader;
     size_t files, records, rejected, warnings;
-    /* categories seen, with counts, in first-seen order */
+    /* categories seen, with counts, in first-seen order; sorted holds
+     * their indices in strcmp order, so a lookup is a binary search (a
+     * run may have a million records and ten thousand categories) */
     char **cats;
     size_t *counts;
-    size_t n_cats;
+    size_t *sorted;
+    size_t n_cats, cap_cats;
     struct sf_errors problems;   /* rejections, printed again in the summary */
     struct sf_errors warned;     /* warnings, likewise */
     int verbosity;
 };
+
+/* Where name is, or would go, in st->sorted; *found says which. */
+static size_t
+check_find_category(const struct check_state *st, const char *name, bool *found)
+{
+    size_t lo = 0, hi = st->n_cats;
+    *found = false;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(st->cats[st->sorted[mid]], name);
+        if (d == 0) {
+            *found = true;
+            return mid;
+        }
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 static void
 check_record(void *ctx, struct sf_record *r)
 {
     struct check_state *st = ctx;
     st->records++;
-    size_t i = 0;
-    while (i < st->n_cats && strcmp(st->cats[i], r->category) != 0)
-        i++;
-    if (i == st->n_cats && st->n_cats < SF_MAX_FEEDS) {
-        st->cats = xreallocarray(st->cats, st->n_cats + 1, sizeof *st->cats);
-        st->counts = xreallocarray(st->counts, st->n_cats + 1, sizeof *st->counts);
+    bool found;
+    size_t at = check_find_category(st, r->category, &found);
+    size_t i = found ? st->sorted[at] : st->n_cats;
+    if (!found && st->n_cats < SF_MAX_FEEDS) {
+        if (st->n_cats == st->cap_cats) {
+            st->cap_cats = st->cap_cats ? st->cap_cats * 2 : 16;
+            st->cats = xreallocarray(st->cats, st->cap_cats, sizeof *st->cats);
+            st->counts = xreallocarray(st->counts, st->cap_cats, sizeof *st->counts);
+            st->sorted = xreallocarray(st->sorted, st->cap_cats, sizeof *st->sorted);
+        }
+        memmove(st->sorted + at + 1, st->sorted + at, (st->n_cats - at) * sizeof *st->sorted);
+        st->sorted[at] = i;
         st->cats[i] = xstrdup(r->category);
         st->counts[i] = 0;
         st->n_cats++;
@@ -648,9 +682,8 @@ check_setup(const struct sf_config *c, const struct check_state *st, struct sf_e
 {
     for (size_t i = 0; i < c->n_feeds; i++) {
         const struct sf_feed_conf *fc = &c->feeds[i];
-        bool seen = false;
-        for (size_t k = 0; k < st->n_cats && !seen; k++)
-            seen = strcmp(st->cats[k], fc->category) == 0;
+        bool seen;
+        check_find_category(st, fc->category, &seen);
         if (!seen)
             errors_add(out, c->path, fc->line, 0,
                        "feeds[] names category '%s', but no capture has it, so it gets no "
@@ -739,6 +772,7 @@ out:
         free(st.cats[i]);
     free(st.cats);
     free(st.counts);
+    free(st.sorted);
     errors_finish(&st.problems);
     errors_finish(&st.warned);
     errors_finish(&setup);
@@ -1011,6 +1045,9 @@ main(int argc, char **argv)
     /* Past a file-size limit, a write should fail with EFBIG and be
      * reported like a full disk, not kill the run. */
     signal(SIGXFSZ, SIG_IGN);
+    /* One out-of-memory policy for the libraries too (util.h). */
+    render_init();
+    record_init();
     struct args a = {.format = -1};
     int status = parse_args(argc, argv, &a);
     if (status >= 0)

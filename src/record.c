@@ -12,6 +12,12 @@
 #include "text.h"
 #include "url.h"
 
+void
+record_init(void)
+{
+    json_set_alloc_funcs(xmalloc, free);
+}
+
 /* Strings of one record are many and small; one arena per record makes
  * parsing cheap and freeing a single walk. */
 struct sf_arena_chunk {
@@ -196,7 +202,7 @@ record_to_json(const struct sf_record *r)
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!s)
-        abort();   /* jansson fails only when out of memory */
+        util_out_of_memory(0);   /* jansson fails only when out of memory */
     return s;
 }
 

@@ -59,6 +59,11 @@ struct sf_record {
 
 /* Returns a new, empty record; free with record_free(). */
 struct sf_record *record_new(void);
+
+/* Makes jansson allocate through util.h's wrappers, so its running out of
+ * memory follows the program's policy.  Call at the start of the program,
+ * before any thread; cannot fail. */
+void record_init(void);
 /* Frees r and everything it holds.  NULL is fine. */
 void record_free(struct sf_record *r);
 

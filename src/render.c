@@ -2,6 +2,9 @@
 /* render.c - the table of feed formats and what every renderer shares */
 #include "render.h"
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlmemory.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,9 +106,20 @@ xw_escape(const char *s, struct sf_buf *out)
 {
     xmlChar *e = xmlEncodeSpecialChars(NULL, BAD_CAST s);
     if (!e)
-        abort();   /* libxml2 fails only when out of memory */
+        util_out_of_memory(0);   /* libxml2 fails only when out of memory */
     buf_append_str(out, (const char *)e);
     xmlFree(e);
+}
+
+void
+render_init(void)
+{
+    xmlMemSetup(free, xmalloc, xrealloc, xstrdup);
+    xmlInitParser();
+    /* libxml2 2.9 grows buffers to the exact size asked for, one
+     * reallocation per write: quadratic in the length of a feed whenever
+     * the allocator has to move the block.  Doubling keeps it linear. */
+    xmlSetBufferAllocationScheme(XML_BUFFER_ALLOC_DOUBLEIT);
 }
 
 /* ---- shared pieces ---------------------------------------------------- */

@@ -44,6 +44,16 @@ struct sf_format {
     sf_render_fn render;
 };
 
+/*
+ * Sets libxml2 up once, before any thread uses it: its allocations go
+ * through util.h's wrappers (one out-of-memory policy for the program),
+ * its buffers grow by doubling (linear writes), and its parser is
+ * initialised here because libxml2 2.9's lazy
+ * initialisation is not safe from several threads at once.  Call at the
+ * start of the program; cannot fail.
+ */
+void render_init(void);
+
 /* The formats, indexed by enum sf_feed_format. */
 extern const struct sf_format render_formats[SF_FEED_COUNT];
 

@@ -54,7 +54,7 @@ static xmlNodePtr
 must(xmlNodePtr n)
 {
     if (!n)
-        abort();
+        util_out_of_memory(0);
     return n;
 }
 
@@ -69,7 +69,7 @@ static void
 attr(xmlNodePtr n, const char *name, const char *value)
 {
     if (value && !xmlNewProp(n, BAD_CAST name, BAD_CAST value))
-        abort();
+        util_out_of_memory(0);
 }
 
 /* Appends text to n (escaped on output). */
@@ -145,7 +145,7 @@ page_begin(struct page *p, const struct sf_config *c, const char *root, const ch
     p->root = root;
     p->doc = htmlNewDocNoDtD(NULL, NULL);
     if (!p->doc || !xmlCreateIntSubset(p->doc, BAD_CAST "html", NULL, NULL))
-        abort();
+        util_out_of_memory(0);
     xmlNodePtr html = must(xmlNewDocNode(p->doc, NULL, BAD_CAST "html", NULL));
     xmlDocSetRootElement(p->doc, html);
     attr(html, "lang", c->site.language);
@@ -234,7 +234,7 @@ page_finish(struct page *p, struct sf_buf *out)
 {
     xmlOutputBufferPtr ob = xmlAllocOutputBuffer(NULL);
     if (!ob)
-        abort();
+        util_out_of_memory(0);
     htmlDocContentDumpFormatOutput(ob, p->doc, NULL, 1);
     bool ok = xmlOutputBufferFlush(ob) >= 0 &&
               buf_append(out, xmlOutputBufferGetContent(ob), xmlOutputBufferGetSize(ob));

@@ -253,6 +253,8 @@ bool
 text_decode(const char *charset, const char *s, size_t n, struct sf_buf *out, size_t *bad)
 {
     iconv_t cd = iconv_open("UTF-8", charset);
+    if (cd == (iconv_t)-1 && errno == ENOMEM)
+        util_out_of_memory(0);   /* not the input's fault (util.h) */
     if (cd == (iconv_t)-1) {
         if (bad)
             *bad = 0;

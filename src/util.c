@@ -18,16 +18,18 @@ util_fail_allocation_after(unsigned long n)
     alloc_count = 0;
 }
 
-SF_NORETURN static void
-out_of_memory(size_t n)
+void
+util_out_of_memory(size_t n)
 {
-    /* No stdio: it may need memory itself. */
+    /* No stdio: it may need memory itself.  _exit, not exit: atexit
+     * handlers and stdio flushes might allocate, and other threads may be
+     * mid-way through anything. */
     char msg[64];
     int len = snprintf(msg, sizeof msg, "snapfeed: out of memory (%zu bytes)\n", n);
     if (len > 0 && write(STDERR_FILENO, msg, (size_t)len) < 0) {
         /* nothing left to report to */
     }
-    abort();
+    _exit(SF_OOM_STATUS);
 }
 
 static bool
@@ -41,7 +43,7 @@ xmalloc(size_t n)
 {
     void *p = injected_failure() ? NULL : malloc(n ? n : 1);
     if (!p)
-        out_of_memory(n);
+        util_out_of_memory(n);
     return p;
 }
 
@@ -50,7 +52,7 @@ xcalloc(size_t n, size_t size)
 {
     void *p = injected_failure() ? NULL : calloc(n ? n : 1, size ? size : 1);
     if (!p)
-        out_of_memory(n * size);
+        util_out_of_memory(n * size);
     return p;
 }
 
@@ -59,7 +61,7 @@ xrealloc(void *p, size_t n)
 {
     void *q = injected_failure() ? NULL : realloc(p, n ? n : 1);
     if (!q)
-        out_of_memory(n);
+        util_out_of_memory(n);
     return q;
 }
 
@@ -67,7 +69,7 @@ void *
 xreallocarray(void *p, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
-        out_of_memory(SIZE_MAX);
+        util_out_of_memory(SIZE_MAX);
     return xrealloc(p, n * size);
 }
 

@@ -13,13 +13,24 @@
 
 /*
  * Out-of-memory policy: every allocation goes through these wrappers, which
- * print one line ("snapfeed: out of memory (N bytes)") and abort.  Nothing
- * that allocates returns NULL, so callers never check.  Memory use is
- * bounded by design (see docs/design.md), so running out means the machine
- * is in trouble, not that one input was too big: inputs are refused by the
- * limits in limits.h long before that.
+ * print one line ("snapfeed: out of memory (N bytes)") and end the process
+ * with status SF_OOM_STATUS.  Nothing that allocates returns NULL, so
+ * callers never check.  Memory use is bounded by design (see
+ * docs/design.md), so running out means the machine is in trouble, not that
+ * one input was too big: inputs are refused by the limits in limits.h long
+ * before that.  Ending there loses nothing already written: feeds are only
+ * ever renamed into place whole, and the next run starts over.  libxml2
+ * and jansson allocate through these wrappers too (render_init(),
+ * record_init()); libyaml's and iconv's failures are routed to
+ * util_out_of_memory().  The status is not abort()'s: a core dump of a
+ * process that ran out of memory helps no one, and a crash stays
+ * distinguishable from a machine short of memory.
  */
+#define SF_OOM_STATUS 4
 void *xmalloc(size_t n);
+/* Prints the line and ends the process; for libraries that report an
+ * allocation failure instead of calling our wrappers. */
+SF_NORETURN void util_out_of_memory(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 /* Like xrealloc for n * size, aborting on overflow. */

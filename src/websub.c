@@ -413,8 +413,9 @@ struct sender {
 static bool
 before(const struct sender *s, size_t a, size_t b)
 {
-    return s->jobs[a].ready_at < s->jobs[b].ready_at ||
-           (s->jobs[a].ready_at == s->jobs[b].ready_at && a < b);
+    if (s->jobs[a].ready_at != s->jobs[b].ready_at)
+        return s->jobs[a].ready_at < s->jobs[b].ready_at;
+    return a < b;
 }
 
 static void

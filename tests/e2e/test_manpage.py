@@ -124,7 +124,7 @@ def config_keys():
     tables = dict(re.findall(r"static const struct key_spec (\w+)_keys\[\] = \{(.*?)\};", src,
                              re.S))
     prefix = {"site": "site.", "input": "inputs[].", "output": "output.", "feed": "feeds[].",
-              "websub": "websub."}
+              "websub": "websub.", "limits": "limits."}
     keys = {}
     for table, body in tables.items():
         if table == "top":
