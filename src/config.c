@@ -242,8 +242,10 @@ type_name(const struct node *n)
 static bool
 get_string(struct loader *l, const struct node *n, const char *key, char **out)
 {
-    if (n->type != N_SCALAR || is_null(n)) {
-        fail(l, n, "%s must be a string, not %s", key, is_null(n) ? "empty" : type_name(n));
+    /* A quoted "" is no null, but no value either. */
+    bool empty = n->type == N_SCALAR && (is_null(n) || n->len == 0);
+    if (n->type != N_SCALAR || empty) {
+        fail(l, n, "%s must be a string, not %s", key, empty ? "empty" : type_name(n));
         return false;
     }
     if (strlen(n->value) != n->len) {

@@ -71,6 +71,10 @@ static const struct {
      "1:15: site.title must not contain control characters"},
     {SITE INPUTS "feeds: [{category: \"a\\u0085\"}]\n",
      "3:20: feeds[].category must not contain control characters"},
+    /* A quoted empty string is no value either (fuzz_config). */
+    {"site: {title: \"\", base_url: 'https://example.org/'}\n" INPUTS,
+     "1:15: site.title must be a string, not empty"},
+    {SITE INPUTS "feeds: [{category: ''}]\n", "3:20: feeds[].category must be a string, not empty"},
 };
 
 static void
