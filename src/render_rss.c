@@ -73,7 +73,14 @@ render_rss(const struct sf_render_feed *f, struct sf_buf *out)
     xw_start(&x, "channel");
     xw_el(&x, "title", f->title);
     xw_el(&x, "link", home);
-    xw_el(&x, "description", f->description);
+    /* Readers take the channel's description for HTML too (feedparser
+     * does): escaped once more, like the items', so that a category read
+     * from a capture is never markup. */
+    if (f->description) {
+        xw_escape(f->description, &scratch);
+        xw_el(&x, "description", scratch.data);
+        buf_clear(&scratch);
+    }
     xw_el(&x, "language", c->site.language);
     if (newest.set) {
         char date[SF_RFC822_LEN];
