@@ -132,6 +132,25 @@ test_defaults_and_paths(void **state)
     errors_finish(&errs);
 }
 
+/* A base_url whose host is longer than 1 KiB still gives its host, which
+ * the tag: ids are made of (fuzz_config found it left NULL). */
+static void
+test_long_host(void **state)
+{
+    char y[4096];
+    char host[1501];
+    memset(host, 'a', sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf(y, sizeof y, "site: {title: T, base_url: 'https://%s.example/'}\n" INPUTS, host);
+    struct sf_errors errs = {0};
+    struct sf_config *c = config_load_buffer(y, strlen(y), "feeds.yaml", &errs);
+    assert_non_null(c);
+    assert_non_null(c->site.host);
+    assert_int_equal(strlen(c->site.host), strlen(host) + strlen(".example"));
+    config_free(c);
+    errors_finish(&errs);
+}
+
 static void
 test_several_errors(void **state)
 {
@@ -187,6 +206,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_defaults_and_paths),
+        cmocka_unit_test(test_long_host),
         cmocka_unit_test(test_several_errors),
         cmocka_unit_test(test_hostile),
     };
