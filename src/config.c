@@ -245,8 +245,10 @@ type_name(const struct node *n)
 static bool
 get_string(struct loader *l, const struct node *n, const char *key, char **out)
 {
-    if (n->type != N_SCALAR || is_null(n)) {
-        fail(l, n, "%s must be a string, not %s", key, is_null(n) ? "empty" : type_name(n));
+    /* A quoted "" is no null, but no value either. */
+    bool empty = n->type == N_SCALAR && (is_null(n) || n->len == 0);
+    if (n->type != N_SCALAR || empty) {
+        fail(l, n, "%s must be a string, not %s", key, empty ? "empty" : type_name(n));
         return false;
     }
     if (strlen(n->value) != n->len) {
@@ -414,14 +416,22 @@ site_base_url(struct loader *l, const struct node *v, void *t)
     } else {
         /* Feed URLs are made by appending to it. */
         char *q = strpbrk(b.data, "?#");
+        struct sf_buf h;
+        buf_init(&h, 0);
         if (q) {
             fail(l, v, "site.base_url must not have a query or fragment");
+        } else if (!url_host(b.data, &h)) {
+            /* ids and the tag: URIs take it (docs/record.md) */
+            fail(l, v, "site.base_url must name a host, not '%s'", s);
         } else {
             if (b.data[b.len - 1] != '/')
                 buf_append_char(&b, '/');
             free(l->c->site.base_url);
             l->c->site.base_url = buf_steal(&b, NULL);
+            free(l->c->site.host);
+            l->c->site.host = buf_steal(&h, NULL);
         }
+        buf_finish(&h);
     }
     buf_finish(&b);
     free(s);

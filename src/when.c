@@ -272,17 +272,36 @@ local_to_time(struct sf_zone *z, const struct fields *f, struct sf_time *out)
     return true;
 }
 
+static bool shown_in_range(const struct sf_time *t);
+
+/*
+ * The instant of f.  Times are shown in the zone, not as written, so a
+ * time is refused whose year, shown there, leaves 1900-9999: with an
+ * offset of its own (9999-12-31T23:59:59-12:00 is 10000 in Asia/Shanghai)
+ * or through the rounding of an LMT offset to whole minutes (1900-01-01
+ * 00:00 in America/St_Johns shows as 1899-12-31T23:59:52-03:31).  Either
+ * would print a year that cannot be read back, or four digits of five.
+ * out is written only on success.
+ */
 static bool
 fields_to_time(struct sf_zone *z, const struct fields *f, struct sf_time *out)
 {
+    struct sf_time t, shown;
     if (!fields_valid(f))
         return false;
-    if (!f->has_off)
-        return local_to_time(z, f, out);
-    int64_t days = days_from_civil(f->y, f->mo, f->d);
-    out->t = days * 86400 + f->h * 3600 + f->mi * 60 + f->s - f->off;
-    out->off = f->off;
-    out->set = true;
+    if (!f->has_off) {
+        if (!local_to_time(z, f, &t))
+            return false;
+        shown = t;
+    } else {
+        int64_t days = days_from_civil(f->y, f->mo, f->d);
+        t = (struct sf_time){days * 86400 + f->h * 3600 + f->mi * 60 + f->s - f->off, f->off, true};
+        shown = t;
+        when_localize(z, &shown);
+    }
+    if (!shown_in_range(&shown))
+        return false;
+    *out = t;   /* untouched on failure: callers keep what they had */
     return true;
 }
 
@@ -334,6 +353,14 @@ to_local(const struct sf_time *t, struct local *l)
     l->mi = (int)(secs / 60 % 60);
     l->s = (int)(secs % 60);
     l->wday = (int)((days % 7 + 11) % 7);   /* 1970-01-01 was a Thursday (4) */
+}
+
+static bool
+shown_in_range(const struct sf_time *t)
+{
+    struct local l;
+    to_local(t, &l);
+    return l.y >= 1900 && l.y <= 9999;
 }
 
 /* Writers of fixed-width numbers: the formatters run for every date of

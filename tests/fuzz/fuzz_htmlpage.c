@@ -4,28 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "htmlpage.h"
-#include "text.h"
-#include "url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void
-check_text(const char *s, bool required)
-{
-    if (!s) {
-        if (required)
-            abort();
-        return;
-    }
-    size_t n = strlen(s);
-    if (n == 0 || !text_utf8_valid(s, n, NULL) || text_needs_clean(s, n, false))
-        abort();
-}
-
 /*
  * The page in every encoding mode (the size picks one, so a corpus file
- * is a valid input as it is); the record must hold the record rules.
+ * is a valid input as it is); the record must hold the record rules and
+ * read back from its own JSON as the same record.
  */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -47,16 +34,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sf_record *r =
         htmlpage_parse(parser, "fuzz.html", (const char *)data, size, &o, &err, &warn);
     if (r) {
-        check_text(r->title, true);
-        check_text(r->category, true);
-        check_text(r->source, false);
-        check_text(r->via, false);
-        check_text(r->author, false);
-        for (size_t i = 0; i < r->n_body; i++)
-            check_text(r->body[i], true);
-        if (!r->published.set || !r->id || (r->url && !url_is_http(r->url)))
-            abort();
-        free(record_to_json(r));
+        fuzz_check_record(r);
+        fuzz_check_time(&zone, &r->published);
+        if (r->captured_at.set)
+            fuzz_check_time(&zone, &r->captured_at);
+        fuzz_check_round_trip(r, &zone, o.default_category, o.site_host);
         record_free(r);
     } else if (!err.msg) {
         abort();

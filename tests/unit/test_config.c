@@ -79,6 +79,10 @@ static const struct {
      "1:15: site.title must not contain control characters"},
     {SITE INPUTS "feeds: [{category: \"a\\u0085\"}]\n",
      "3:20: feeds[].category must not contain control characters"},
+    /* A quoted empty string is no value either (fuzz_config). */
+    {"site: {title: \"\", base_url: 'https://example.org/'}\n" INPUTS,
+     "1:15: site.title must be a string, not empty"},
+    {SITE INPUTS "feeds: [{category: ''}]\n", "3:20: feeds[].category must be a string, not empty"},
 };
 
 static void
@@ -132,6 +136,25 @@ test_defaults_and_paths(void **state)
     assert_true(c->output.formats[SF_FEED_RSS] && c->output.formats[SF_FEED_ATOM] &&
                 c->output.formats[SF_FEED_JSON]);
     assert_int_equal(c->websub.n_hubs, 0);
+    config_free(c);
+    errors_finish(&errs);
+}
+
+/* A base_url whose host is longer than 1 KiB still gives its host, which
+ * the tag: ids are made of (fuzz_config found it left NULL). */
+static void
+test_long_host(void **state)
+{
+    char y[4096];
+    char host[1501];
+    memset(host, 'a', sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf(y, sizeof y, "site: {title: T, base_url: 'https://%s.example/'}\n" INPUTS, host);
+    struct sf_errors errs = {0};
+    struct sf_config *c = config_load_buffer(y, strlen(y), "feeds.yaml", &errs);
+    assert_non_null(c);
+    assert_non_null(c->site.host);
+    assert_int_equal(strlen(c->site.host), strlen(host) + strlen(".example"));
     config_free(c);
     errors_finish(&errs);
 }
@@ -191,6 +214,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_defaults_and_paths),
+        cmocka_unit_test(test_long_host),
         cmocka_unit_test(test_several_errors),
         cmocka_unit_test(test_hostile),
     };

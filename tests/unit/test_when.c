@@ -51,6 +51,9 @@ static const struct {
     {"Asia/Shanghai", "2024-00-10 10:00:00", NULL},
     {"Asia/Shanghai", "2024-04-31", NULL},
     {"Asia/Shanghai", "1899-12-31 10:00:00", NULL},
+    /* LMT -03:30:52 shown as -03:31 would be 1899-12-31T23:59:52 (fuzz_when) */
+    {"America/St_Johns", "1900-01-01 00:00:00", NULL},
+    {"America/St_Johns", "1900-01-01 00:00:08", "1900-01-01T00:00:00-03:31"},
     {"Asia/Shanghai", "2024-01-15 10:00:00 extra", NULL},
     {"Asia/Shanghai", "2024-01/15 10:00", NULL},
     {"Asia/Shanghai", "2024年01-15 10:00", NULL},
@@ -98,6 +101,11 @@ static const struct {
     {"2023-10-27T20:28:00+24:00", 0, NULL},
     {"2023-10-27T20:28:00+08", 0, NULL},
     {"2023-02-30T20:28:00+08:00", 0, NULL},
+    /* Shown in Asia/Shanghai these would be the years 10000 and 1899,
+     * printed as "0000-..." or refused when read back (fuzz_when). */
+    {"9999-12-31T23:59:59-12:00", 0, NULL},
+    {"1900-01-01T00:00:00+23:59", 0, NULL},
+    {"9999-12-31T15:59:59Z", 253402271999, "9999-12-31T15:59:59+00:00"},
 };
 
 static void
