@@ -1455,7 +1455,8 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
         res->changed[i] = xstrdup(paths[i]);
     /* Only now, with every changed file renamed into place: a hub fetches
      * the topic the moment it hears of it.  Files renamed before a failure
-     * are announced too: the next run would find them unchanged. */
+     * are announced too: the next run would find them unchanged (and the
+     * queue holds them already, in case this run dies before the send). */
     if (r.push) {
         struct sf_error perr = {0};
         bool pushed = push_send(r.push, (const char *const *)res->changed, res->n_changed,
