@@ -510,7 +510,7 @@ def case_killed_before_pings(tmp):
     site = testhub.Site(out)
     h = testhub.Hub("https://news.example.org/", site.url)
     cfg = e2eutil.config_for(tmp, inp, extra=f"websub:\n  hubs: ['{h.url}']\n"
-                                              "  timeout: 5\n  retries: 0\n")
+                                              "  timeout: 5\n  retries: 1\n")
     # libcurl must reach the test hub directly, whatever the environment says
     net = {"no_proxy": "*", "NO_PROXY": "*"}
 
