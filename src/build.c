@@ -65,6 +65,7 @@ struct job {
 };
 
 struct run;
+struct push;
 
 struct worker {
     struct run *run;
@@ -84,6 +85,7 @@ struct run {
     uint32_t committed;                 /* files committed */
     bool too_many;
     size_t reused, parsed;              /* files taken from the manifest, files parsed */
+    struct push *push;                  /* NULL: no notification is sent or queued */
 
     /* the pool; all below under mu */
     pthread_mutex_t mu;
@@ -610,83 +612,176 @@ push_warning(const struct sf_build_report *report, struct sf_build_result *res,
 }
 
 /*
- * Tells every hub of the topics among paths (output paths; those that are
- * no feed are skipped), together with what the queue held, and leaves in
- * the queue what still fails.  The queue's lock is held throughout, so a
- * run beside this one neither sends the same queue nor loses its own.
- * Returns false with err set when the queue cannot be read or written;
- * the notifications are sent all the same.
+ * A run's notifications, in steps around the commit, so that a run killed
+ * at any moment loses none: before the first rename, push_journal() adds
+ * to the queue on disk every (hub, topic) the commit is about to change;
+ * after the commit, push_send() sends the queue and keeps only what a hub
+ * did not accept.  A kill in between leaves the notifications queued, and
+ * the next run (or `snapfeed ping`) sends them, even though it finds the
+ * files unchanged.  The queue's lock is held from the first step to the
+ * last, so a run beside this one neither sends the same queue nor loses
+ * its own.  Failing to read or write the queue never stops a feed from
+ * being written or a notification from being sent: it is remembered and
+ * reported by push_send().
  */
-static bool
-push(const struct sf_config *c, const char *const *paths, size_t n_paths,
-     const struct sf_build_report *report, struct sf_build_result *res, struct sf_error *err)
+struct push {
+    const struct sf_config *c;
+    const struct sf_build_report *report;
+    struct sf_build_result *res;
+    struct sf_websub_opts opts;
+    struct sf_websub_state *st;     /* NULL until opened, or when that failed */
+    struct sf_websub_queue queued;  /* what the queue held, for hubs still configured */
+    bool opened;
+    struct sf_error err;            /* the first failure of the queue, if any */
+};
+
+static void
+push_init(struct push *p, const struct sf_config *c, const struct sf_build_report *report,
+          struct sf_build_result *res)
 {
-    if (!c->websub.n_hubs)
-        return true;
-    struct sf_websub_queue queued, q, left;
+    *p = (struct push){.c = c, .report = report, .res = res,
+                       .opts = {c->websub.timeout, c->websub.retries}};
+    websub_queue_init(&p->queued);
+}
+
+static void
+push_finish(struct push *p)
+{
+    websub_state_close(p->st);
+    websub_queue_finish(&p->queued);
+    error_finish(&p->err);
+}
+
+/* Takes the queue's lock and reads it, once; warnings go to the report. */
+static void
+push_open(struct push *p)
+{
+    if (p->opened)
+        return;
+    p->opened = true;
+    const struct sf_config *c = p->c;
+    struct sf_websub_queue all;
     struct sf_errors problems = {0};
-    char **results = NULL;
-    websub_queue_init(&queued);
-    websub_queue_init(&q);
-    websub_queue_init(&left);
-    struct sf_websub_opts opts = {c->websub.timeout, c->websub.retries};
+    websub_queue_init(&all);
     /* Another run holds the queue for at most its own send. */
-    long wait_ms = websub_budget_ms(&opts) + 10000;
-    struct sf_websub_state *st =
-        websub_state_open(c->output.state_dir, wait_ms, &queued, &problems, err);
+    long wait_ms = websub_budget_ms(&p->opts) + 10000;
+    p->st = websub_state_open(c->output.state_dir, wait_ms, &all, &problems, &p->err);
     for (size_t i = 0; i < problems.n; i++)
-        push_warning(report, res, &problems.v[i]);
+        push_warning(p->report, p->res, &problems.v[i]);
 
     /* A hub taken out of feeds.yaml is not pinged again from the queue. */
-    for (size_t i = 0; i < queued.n; i++) {
-        const struct sf_notice *n = &queued.v[i];
+    for (size_t i = 0; i < all.n; i++) {
+        const struct sf_notice *n = &all.v[i];
         if (hub_configured(c, n->hub)) {
-            websub_queue_add(&q, n->hub, n->topic);
+            websub_queue_add(&p->queued, n->hub, n->topic);
             continue;
         }
         bool seen = false;
         for (size_t k = 0; k < i && !seen; k++)
-            seen = strcmp(queued.v[k].hub, n->hub) == 0;
+            seen = strcmp(all.v[k].hub, n->hub) == 0;
         if (!seen) {
             struct sf_error w = {0};
             error_set(&w, c->output.state_dir, 0, 0,
                       "warning: %s is no longer in websub.hubs; its queued notifications "
                       "are dropped",
                       n->hub);
-            push_warning(report, res, &w);
+            push_warning(p->report, p->res, &w);
             error_finish(&w);
         }
     }
+    errors_finish(&problems);
+    websub_queue_finish(&all);
+}
+
+/* Appends to q what the queue held, then every hub with every topic among
+ * paths (output paths; those that are no feed are skipped). */
+static void
+push_gather(const struct push *p, const char *const *paths, size_t n_paths,
+            struct sf_websub_queue *q)
+{
+    for (size_t i = 0; i < p->queued.n; i++)
+        websub_queue_add(q, p->queued.v[i].hub, p->queued.v[i].topic);
     for (size_t i = 0; i < n_paths; i++) {
-        char *topic = topic_of(c, paths[i]);
-        for (size_t h = 0; topic && h < c->websub.n_hubs; h++)
-            websub_queue_add(&q, c->websub.hubs[h], topic);
+        char *topic = topic_of(p->c, paths[i]);
+        for (size_t h = 0; topic && h < p->c->websub.n_hubs; h++)
+            websub_queue_add(q, p->c->websub.hubs[h], topic);
         free(topic);
     }
+}
 
-    results = websub_send(&opts, &q);
+/*
+ * Before the commit: durably queues every notification for the feeds among
+ * paths (what output_commit() is about to rename).  A queue that would not
+ * change is not written, so a run that changes no feed writes nothing here.
+ */
+static void
+push_journal(struct push *p, const char *const *paths, size_t n_paths)
+{
+    if (!p->c->websub.n_hubs)
+        return;
+    push_open(p);
+    struct sf_websub_queue q;
+    websub_queue_init(&q);
+    push_gather(p, paths, n_paths, &q);
+    struct sf_error e = {0};
+    if (q.n > p->queued.n && p->st && !websub_state_save(p->st, &q, &e) && !p->err.msg) {
+        p->err = e;
+        e = (struct sf_error){0};
+    }
+    error_finish(&e);
+    websub_queue_finish(&q);
+}
+
+/*
+ * After the commit: tells every hub of the topics among paths (the files
+ * renamed into place), together with what the queue held, and writes back
+ * what still fails: a notification leaves the queue only when a hub
+ * accepted it.  What push_journal() queued for a file that was not renamed
+ * after all (a commit that failed half way) is dropped again.  Returns
+ * false with err set when the queue could not be read or written, now or
+ * before the commit; the notifications are sent all the same.
+ */
+static bool
+push_send(struct push *p, const char *const *paths, size_t n_paths, struct sf_error *err)
+{
+    const struct sf_config *c = p->c;
+    struct sf_build_result *res = p->res;
+    if (!c->websub.n_hubs)
+        return true;
+    push_open(p);
+    struct sf_websub_queue q, left;
+    websub_queue_init(&q);
+    websub_queue_init(&left);
+    push_gather(p, paths, n_paths, &q);
+
+    char **results = websub_send(&p->opts, &q);
     for (size_t i = 0; i < q.n; i++) {
         if (results[i])
             websub_queue_add(&left, q.v[i].hub, q.v[i].topic);
         else {
             res->notified++;
-            if (report && report->notified)
-                report->notified(report->ctx, q.v[i].hub, q.v[i].topic);
+            if (p->report && p->report->notified)
+                p->report->notified(p->report->ctx, q.v[i].hub, q.v[i].topic);
         }
     }
-    bool saved = st && websub_state_save(st, &left, err);
+    struct sf_error e = {0};
+    bool saved = p->st && websub_state_save(p->st, &left, &e);
+    if (!saved && !p->err.msg) {
+        p->err = e;
+        e = (struct sf_error){0};
+    }
+    error_finish(&e);
     res->queued = saved ? left.n : 0;
     for (size_t i = 0; i < q.n; i++)
         if (results[i])
             errors_add(&res->push_failed, q.v[i].hub, 0, 0, "%s: %s (%s)", q.v[i].topic,
                        results[i], saved ? "queued for the next run" : "could not be queued");
     websub_results_free(results, q.n);
-    websub_state_close(st);
-    errors_finish(&problems);
-    websub_queue_finish(&queued);
     websub_queue_finish(&q);
     websub_queue_finish(&left);
-    return saved;
+    if (p->err.msg)
+        error_set(err, p->err.path, p->err.line, p->err.col, "%s", p->err.msg);
+    return !p->err.msg;
 }
 
 enum sf_build_status
@@ -711,7 +806,10 @@ build_ping(const struct sf_config *c, const struct sf_ping_opts *opts,
                                n_names, &paths, &n, err))
             return SF_BUILD_FAILED;
     }
-    bool ok = push(c, (const char *const *)paths, n, report, res, err);
+    struct push p;
+    push_init(&p, c, report, res);
+    bool ok = push_send(&p, (const char *const *)paths, n, err);
+    push_finish(&p);
     for (size_t i = 0; i < n; i++)
         free(paths[i]);
     free(paths);
@@ -1199,6 +1297,14 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
         if (!render_opml(c, rfeeds, n_feeds, &b) || !stage(out, NULL, opml, &b, NULL, err))
             goto out;
     }
+    /* Before the first rename: a run killed after it and before the hubs
+     * accepted the notifications must leave them queued, as the next run
+     * will find these files unchanged. */
+    if (r->push) {
+        const char *const *staged;
+        size_t n_staged = output_staged(out, &staged);
+        push_journal(r->push, staged, n_staged);
+    }
     if (!output_commit(out, err))
         goto out;
 
@@ -1260,6 +1366,10 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
     struct sf_output *out = NULL;
     struct sf_state *old = NULL, *next = NULL;
     *res = (struct sf_build_result){0};
+    struct push push;
+    push_init(&push, c, report, res);
+    if (!opts->dry_run && !opts->no_push)
+        r.push = &push;
 
     struct sf_zone zone;
     if (!when_zone_init(&zone, c->site.timezone)) {
@@ -1345,11 +1455,12 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
         res->changed[i] = xstrdup(paths[i]);
     /* Only now, with every changed file renamed into place: a hub fetches
      * the topic the moment it hears of it.  Files renamed before a failure
-     * are announced too: the next run would find them unchanged. */
-    if (!opts->dry_run && !opts->no_push) {
+     * are announced too: the next run would find them unchanged (and the
+     * queue holds them already, in case this run dies before the send). */
+    if (r.push) {
         struct sf_error perr = {0};
-        bool pushed = push(c, (const char *const *)res->changed, res->n_changed, report, res,
-                           wrote ? err : &perr);
+        bool pushed = push_send(r.push, (const char *const *)res->changed, res->n_changed,
+                                wrote ? err : &perr);
         if (!wrote && !pushed && report && report->problem)
             report->problem(report->ctx, &perr, false);
         error_finish(&perr);
@@ -1360,6 +1471,7 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
         goto out;
     status = res->rejected || res->push_failed.n ? SF_BUILD_PARTIAL : SF_BUILD_OK;
 out:
+    push_finish(&push);
     state_free(old);
     state_free(next);
     catalog_free(r.catalog);

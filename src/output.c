@@ -375,11 +375,11 @@ output_commit(struct sf_output *o, struct sf_error *err)
     return ok;
 }
 
-size_t
-output_changed(struct sf_output *o, const char *const **paths)
+/* The first n staged paths, as a view borrowed until the next call. */
+static size_t
+staged_view(struct sf_output *o, size_t n, const char *const **paths)
 {
     static const char *const none[1] = {NULL};
-    size_t n = o->dry_run ? o->n : o->committed;
     if (!n) {
         *paths = none;
         return 0;
@@ -392,6 +392,18 @@ output_changed(struct sf_output *o, const char *const **paths)
     o->changed_view = v;
     *paths = v;
     return n;
+}
+
+size_t
+output_changed(struct sf_output *o, const char *const **paths)
+{
+    return staged_view(o, o->dry_run ? o->n : o->committed, paths);
+}
+
+size_t
+output_staged(struct sf_output *o, const char *const **paths)
+{
+    return staged_view(o, o->n, paths);
 }
 
 bool

@@ -49,8 +49,14 @@ bool output_stage(struct sf_output *o, const char *path, const void *data, size_
 bool output_commit(struct sf_output *o, struct sf_error *err);
 
 /* The paths changed by the last commit (or, dry run, that would change),
- * in staging order; borrowed until output_close(). */
+ * in staging order; borrowed until output_close() or the next call of
+ * this or output_staged(). */
 size_t output_changed(struct sf_output *o, const char *const **paths);
+
+/* Every path staged so far, committed or not, in staging order: what
+ * output_commit() is about to change.  Borrowed like output_changed()'s
+ * (the two share one view: each call ends the last one's). */
+size_t output_staged(struct sf_output *o, const char *const **paths);
 
 /* Size and mtime (ns) of path in the output directory, not following
  * links; false when it is missing or not a regular file. */

@@ -14,7 +14,7 @@
  *   SF_FAULT_KILL=CALL:K[,CALL:K...]  raise SIGKILL just before the K-th
  *                                     (from 1) call of CALL: rename (any of
  *                                     rename, renameat, renameat2), write,
- *                                     fsync
+ *                                     fsync, connect
  *   SF_FAULT_COUNT=FILE               at exit, write "CALL N" lines to FILE
  *   SF_FAULT_VANISH=NAME:K            unlink NAME just before the K-th open
  *                                     of a path whose last part is NAME
@@ -27,6 +27,8 @@
  *
  * Counting is atomic: snapfeed's parsing threads read, they never write,
  * rename or fsync, so the order of those calls is the same on every run.
+ * (connect is counted for every socket, the first one being the first
+ * WebSub request: snapfeed opens no other.)
  */
 /* open and open64 are both defined here: no redirection of one to the other */
 #undef _FILE_OFFSET_BITS
@@ -42,17 +44,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-enum call { CALL_RENAME, CALL_WRITE, CALL_FSYNC, CALL_OPEN, CALL_COUNT };
+enum call { CALL_RENAME, CALL_WRITE, CALL_FSYNC, CALL_OPEN, CALL_CONNECT, CALL_COUNT };
 
 static const char *const call_names[CALL_COUNT] = {
     [CALL_RENAME] = "rename",
     [CALL_WRITE] = "write",
     [CALL_FSYNC] = "fsync",
     [CALL_OPEN] = "open",
+    [CALL_CONNECT] = "connect",
 };
 
 static atomic_ulong counts[CALL_COUNT];
@@ -159,6 +163,8 @@ typedef int renameat_fn(int, const char *, int, const char *);
 typedef int renameat2_fn(int, const char *, int, const char *, unsigned);
 typedef ssize_t write_fn(int, const void *, size_t);
 typedef int fsync_fn(int);
+/* glibc's own spelling: with _GNU_SOURCE the address is a transparent union */
+typedef int connect_fn(int, __CONST_SOCKADDR_ARG, socklen_t);
 typedef int open_fn(const char *, int, ...);
 typedef int openat_fn(int, const char *, int, ...);
 
@@ -208,6 +214,15 @@ fsync(int fd)
         return -1;
     }
     return real_fsync(fd);
+}
+
+/* A connection to a WebSub hub: libcurl calls connect() through libc. */
+int
+connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+    REAL(connect, connect_fn);
+    count(CALL_CONNECT);
+    return real_connect(fd, addr, len);
 }
 
 /* The open calls, as snapfeed may be built with 64-bit file offsets

@@ -2,7 +2,8 @@
 # tests/e2e/test_faults.py - faults during a build: SIGKILL at chosen
 # points, a full state or output directory, a file where a directory
 # should be, captures that are unreadable, vanish, loop or are no files at
-# all.  The faults come on cue from tests/e2e/faultlib.c, preloaded; the
+# all; a build killed between its renames and its WebSub pings.  The
+# faults come on cue from tests/e2e/faultlib.c, preloaded; the
 # snapfeed under test is the one installed.
 #
 # Usage: test_faults.py SRCDIR FAULTLIB GEN_CAPTURES [CASE...]
@@ -14,7 +15,10 @@ import subprocess
 import sys
 import tempfile
 
+import collections
+
 import feedcheck
+import hub as testhub
 import sfwrap
 
 import e2eutil
@@ -487,6 +491,118 @@ def case_odd_files(tmp):
         p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out])
         if p.returncode != 3 or not want <= set(p.stderr.splitlines()):
             failures.append(f"{what}, rerun: exit {p.returncode}, {p.stderr!r}")
+
+
+def case_killed_before_pings(tmp):
+    """SIGKILL before each rename of a build that changes feeds and tells a
+    hub, and before its first connection to the hub: the killed run pings
+    nothing, and the next one (without faults) tells the hub of every topic
+    an uninterrupted build tells it of, each exactly once, after the file
+    is in place (the hub fetches the final bytes), and leaves no queue.
+    Killed after the feeds are renamed, the next run finds them unchanged:
+    only the queue, written before the first rename, remembers them."""
+    inp = os.path.join(tmp, "in")
+    e2eutil.copy_captures(inp, [n for n in os.listdir(e2eutil.CAPTURES)
+                                if not n.startswith("bad-")])
+    out, state = os.path.join(tmp, "out"), os.path.join(tmp, "state")
+    queue = os.path.join(state, "websub-queue")
+    os.makedirs(out)
+    site = testhub.Site(out)
+    h = testhub.Hub("https://news.example.org/", site.url)
+    cfg = e2eutil.config_for(tmp, inp, extra=f"websub:\n  hubs: ['{h.url}']\n"
+                                              "  timeout: 5\n  retries: 1\n")
+    # libcurl must reach the test hub directly, whatever the environment says
+    net = {"no_proxy": "*", "NO_PROXY": "*"}
+
+    def build(env=None, wrap=False):
+        return run(cfg, env=dict(net, **(env or {})), wrap=wrap)
+
+    def queued():
+        if not os.path.exists(queue):
+            return None
+        with open(queue, encoding="ascii") as f:
+            return sorted(tuple(line.rstrip("\n").split("\t")) for line in f
+                          if line.strip() and not line.startswith("#"))
+
+    try:
+        p = build()
+        h.take()
+        if p.returncode != 0:
+            failures.append(f"pings: first build: exit {p.returncode}, {p.stderr[-300:]!r}")
+            return
+        e2eutil.write_old(os.path.join(inp, "zz-new.txt"), NEW_CAPTURE)
+        base = os.path.join(tmp, "base")
+        for d in (out, state):
+            shutil.copytree(d, os.path.join(base, os.path.basename(d)), symlinks=True)
+
+        def reset():
+            for d in (out, state):
+                shutil.rmtree(d)
+                shutil.copytree(os.path.join(base, os.path.basename(d)), d, symlinks=True)
+
+        counts = os.path.join(tmp, "counts")
+        p = build(fault_env(count=counts))
+        final = tree(out)
+        reqs = h.take()
+        want = collections.Counter(h.topics(reqs))
+        with open(counts) as f:
+            n_renames = dict(line.split() for line in f)["rename"]
+        if p.returncode != 0 or len(want) < 6 or set(want.values()) != {1} or queued():
+            failures.append(f"pings: reference build: exit {p.returncode}, pings {want}")
+            return
+
+        def check_next(what, wrap):
+            p = build(wrap=wrap)
+            reqs = h.take()
+            got = collections.Counter(h.topics(reqs))
+            if p.returncode != 0 or got != want:
+                failures.append(f"{what}: the next run: exit {p.returncode}, "
+                                f"missing {sorted(set(want) - set(got))[:3]}, "
+                                f"extra or repeated {sorted(t for t in got if got[t] != want[t])[:3]}"
+                                f", {p.stderr[-200:]!r}")
+            for r in reqs:
+                rel = r["topic"][len("https://news.example.org/"):] if "topic" in r else None
+                if rel is None or r["fetched"] != final.get(rel):
+                    failures.append(f"{what}: the hub fetched other bytes than the final {rel}")
+            if tree(out) != final or queued() is not None:
+                failures.append(f"{what}: not repaired, or a queue left: {queued()}")
+
+        points = [("rename", k) for k in range(1, int(n_renames) + 1)] + [("connect", 1)]
+        in_place = 0
+        for i, (call, k) in enumerate(points):
+            what = f"pings: killed before {call} {k} (of {n_renames} renames)"
+            reset()
+            p = build(fault_env(kill=f"{call}:{k}"))
+            sent = h.take()
+            if p.returncode != -9 or sent:
+                failures.append(f"{what}: exit {p.returncode}, {len(sent)} pings sent")
+                continue
+            if tree(out) == final:
+                # the case that lost notifications: every feed renamed,
+                # no hub told; the queue must hold them all
+                in_place += 1
+                if queued() != sorted((h.url, t) for t in want):
+                    failures.append(f"{what}: feeds in place but the queue holds {queued()}")
+            check_next(what, wrap=i % 4 == 0)
+        # at least: before the state's rename, before the first connection
+        if in_place < 2:
+            failures.append(f"pings: only {in_place} kill points after the feeds' renames")
+        # The queue cannot be written before the commit: the feeds are
+        # written and the hub told all the same; exit 1 names the queue.
+        reset()
+        p = build(fault_env(enospc=os.path.join(state, ".websub-queue.tmp")))
+        got = collections.Counter(h.topics(h.take()))
+        lines = p.stderr.splitlines()
+        if p.returncode != 1 or len(lines) != 1 or \
+                not lines[0].endswith("websub-queue: cannot write: No space left on device"):
+            failures.append(f"pings: queue not writable: exit {p.returncode}, {p.stderr!r}")
+        if got != want or tree(out) != final or queued() is not None:
+            failures.append(f"pings: queue not writable: pings {got}, queue {queued()}")
+        print(f"pings: killed at {len(points)} points, {in_place} with the feeds in place, "
+              f"{sum(want.values())} notifications each")
+    finally:
+        h.close()
+        site.close()
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
