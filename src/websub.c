@@ -482,7 +482,8 @@ start(struct sender *s, size_t ji)
     j->errbuf[0] = '\0';
     /* Connecting gets half the time: a hub that accepts connections but
      * never answers is told apart from one that is unreachable. */
-    long t = s->timeout;
+    int64_t left = s->deadline - now_ms();
+    long t = left < s->timeout ? (long)(left > 1 ? left : 1) : s->timeout;
     CURLcode rc = CURLE_OK;
 #define SET(opt, val) \
     do { \
@@ -539,6 +540,15 @@ fail_waiting(struct sender *s, struct hub *h, const char *why)
     }
 }
 
+/* The least time left before the deadline worth starting an attempt
+ * with: a quarter of the timeout, at least 100 ms, at most the timeout. */
+static int64_t
+min_attempt_ms(const struct sender *s)
+{
+    int64_t q = s->timeout / 4;
+    return q < 100 ? (s->timeout < 100 ? s->timeout : 100) : q;
+}
+
 /* Starts what may start now: per hub, its earliest ready jobs, while
  * slots are free.  Jobs whose next attempt could not end within the
  * budget, and those of a hub that is down, fail at once. */
@@ -558,8 +568,13 @@ start_ready(struct sender *s, int64_t now)
                 free(why);
                 continue;
             }
+            /* An attempt may start while it has a fair share of a
+             * request's time left before the deadline; it gets what is
+             * left, at most the timeout (start()).  Demanding the whole
+             * timeout would let only the first MAX_PER_HUB of a hub's
+             * notifications start when retries is 0. */
             int64_t ready = s->jobs[h->heap[0]].ready_at;
-            if ((ready > now ? ready : now) + s->timeout > s->deadline) {
+            if ((ready > now ? ready : now) + min_attempt_ms(s) > s->deadline) {
                 fail_waiting(s, h, "not sent: this run's time for notifications ran out");
                 continue;
             }

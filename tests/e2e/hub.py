@@ -19,7 +19,8 @@ import time
 import urllib.parse
 import urllib.request
 
-MODES = ("ok", "500", "404", "hang", "absent")
+MODES = ("ok", "slow", "500", "404", "hang", "absent")
+SLOW_SECONDS = 0.15  # how long a "slow" hub thinks before it answers as "ok" does
 HANG_LIMIT = 60     # seconds a hung request is held at most
 FETCH_TIMEOUT = 10
 
@@ -93,6 +94,8 @@ class _HubHandler(_Quiet, http.server.BaseHTTPRequestHandler):
             hub.released.wait(HANG_LIMIT)
             self.close_connection = True
             return
+        if rec["mode"] == "slow":
+            time.sleep(SLOW_SECONDS)
         if rec["mode"] in ("500", "404"):
             self._answer(int(rec["mode"]))
             return

@@ -344,6 +344,21 @@ def case_hung_hub(tmp):
     site.close()
 
 
+def case_slow_hub_no_retries(tmp):
+    """With retries: 0 the send's budget is one timeout: a hub that takes
+    a while over each answer still gets every notification that fits in
+    it, not only the first few it has connection slots for."""
+    site = Site(tmp, timeout=5, retries=0)
+    h = site.hub("slow")
+    p = site.build()
+    files = site.files()
+    check_pings("slow hub", site, h, topics_of(site), files)
+    if p.returncode != 0 or site.queue() is not None:
+        fail(f"slow hub: exit {p.returncode}, queue {(site.queue() or [])[:3]}, "
+             f"stderr {p.stderr[-300:]!r}")
+    site.close()
+
+
 def case_two_hubs(tmp):
     """Two hubs, one failing: the good one hears of everything once, only
     the bad one's notifications are queued and reported."""
