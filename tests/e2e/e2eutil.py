@@ -97,3 +97,20 @@ def peak_rss_kib(args):
                            + args, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            timeout=600)
         return p.returncode, int(rss.read().split()[-1])
+
+
+def run_cases(cases, failures, names, prefix, before_each=None):
+    """Runs each case of cases (name -> fn(tmp)) named in names (all when
+    empty) in a fresh temporary directory, prints "NAME: ok" or "NAME:
+    FAIL" as it goes and every failure at the end, and returns the exit
+    status: 1 when failures holds any.  before_each(tmp) runs first."""
+    for name in names or list(cases):
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+            before = len(failures)
+            if before_each:
+                before_each(tmp)
+            cases[name](tmp)
+            print(f"{name}: {'ok' if len(failures) == before else 'FAIL'}", flush=True)
+    for f in failures:
+        print("FAIL " + f)
+    return 1 if failures else 0

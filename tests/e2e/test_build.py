@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import feedcheck
@@ -304,17 +303,10 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 
 
 def main():
-    names = sys.argv[2:] or list(CASES)
-    global CONFIG_TMP
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix="sf-build-") as tmp:
-            before = len(failures)
-            CONFIG_TMP = config_for(tmp, name="fixtures.yaml")
-            CASES[name](tmp)
-            print(f"{name}: {'ok' if len(failures) == before else 'FAIL'}")
-    for f in failures:
-        print("FAIL " + f)
-    return 1 if failures else 0
+    def fresh_config(tmp):
+        global CONFIG_TMP
+        CONFIG_TMP = config_for(tmp, name="fixtures.yaml")
+    return e2eutil.run_cases(CASES, failures, sys.argv[2:], "sf-build-", fresh_config)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import collections
 
@@ -609,15 +608,7 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 
 
 def main():
-    names = sys.argv[4:] or list(CASES)
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix="sf-faults-") as tmp:
-            before = len(failures)
-            CASES[name](tmp)
-            print(f"{name}: {'ok' if len(failures) == before else 'FAIL'}")
-    for f in failures:
-        print("FAIL " + f)
-    return 1 if failures else 0
+    return e2eutil.run_cases(CASES, failures, sys.argv[4:], "sf-faults-")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import urllib.parse
 import xml.etree.ElementTree as ET
 
@@ -291,15 +290,7 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 
 
 def main():
-    names = sys.argv[3:] or list(CASES)
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix="sf-security-") as tmp:
-            before = len(failures)
-            CASES[name](tmp)
-            print(f"{name}: {'ok' if len(failures) == before else 'FAIL'}")
-    for f in failures:
-        print("FAIL " + f)
-    return 1 if failures else 0
+    return e2eutil.run_cases(CASES, failures, sys.argv[3:], "sf-security-")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 
+import e2eutil
 import hub as testhub
 import sfwrap
 
@@ -448,15 +448,7 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 
 
 def main():
-    names = sys.argv[2:] or list(CASES)
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix="sf-websub-") as tmp:
-            before = len(failures)
-            CASES[name](tmp)
-            print(f"{name}: {'ok' if len(failures) == before else 'FAIL'}", flush=True)
-    for f in failures:
-        print("FAIL " + f)
-    return 1 if failures else 0
+    return e2eutil.run_cases(CASES, failures, sys.argv[2:], "sf-websub-")
 
 
 if __name__ == "__main__":
