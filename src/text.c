@@ -186,7 +186,8 @@ scan_ssse3(const unsigned char *s, size_t n, bool *dirty)
             i += 16;
         } else {
             memset(tail, ' ', 16);
-            memcpy(tail, s + i, n - i);
+            if (n > i)   /* s may be NULL when n is 0 */
+                memcpy(tail, s + i, n - i);
             in = _mm_loadu_si128((const __m128i *)(const void *)tail);
             i = n;
             last = true;

@@ -51,6 +51,11 @@ test_utf8(void **state)
 static void
 test_scan(void **state)
 {
+    /* No bytes at all may come as a NULL pointer (an empty file). */
+    size_t bad0 = 99;
+    bool dirty0 = true;
+    assert_true(text_scan(NULL, 0, &bad0, &dirty0));
+    assert_false(dirty0);
     static const char *const samples[] = {
         "plain ascii\nwith newlines\n", "教育新闻，全角标点。", "tab\there", "cr\r\nlf",
         "bell\x07", "del\x7f", "c1\xc2\x85", "nbsp\xc2\xa0ok", "fffe\xef\xbf\xbe",
