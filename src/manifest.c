@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manifest.c - what the last run learned of each capture, so a rerun parses only what changed */
+#define _GNU_SOURCE 1   /* copy_file_range() */
 #include "manifest.h"
 
 #include <errno.h>
@@ -83,6 +84,7 @@ struct sf_manifest {
     bool old_whole;             /* the old file was read to its very end */
     uint64_t old_digest;        /* of the old file's records read so far */
     uint32_t n_records;         /* records in the new manifest so far */
+    uint64_t copy_start, copy_end;  /* old bytes still to be copied to the new */
 
     /* the new manifest, once it differs */
     int out_fd;
@@ -376,6 +378,19 @@ replay_fd(struct sf_manifest *m, int fd, uint64_t from, uint64_t to, bool copy, 
     return ok;
 }
 
+static bool copy_raw(struct sf_manifest *m, uint64_t from, uint64_t to);
+
+/* Copies the run of old records waiting to be copied. */
+static void
+flush_copy(struct sf_manifest *m)
+{
+    if (m->copy_end > m->copy_start && !copy_raw(m, m->copy_start, m->copy_end)) {
+        m->write_failed = true;
+        m->write_errno = EIO;
+    }
+    m->copy_start = m->copy_end = 0;
+}
+
 static bool
 replay(struct sf_manifest *m, uint64_t from, uint64_t to, bool copy, sf_manifest_replay_fn fn,
        void *ctx)
@@ -384,10 +399,19 @@ replay(struct sf_manifest *m, uint64_t from, uint64_t to, bool copy, sf_manifest
 }
 
 /* Appends the old file's bytes [from, to) to the new manifest as they
- * are: they were decoded and checked as the walk read them. */
+ * are: they were decoded and checked as the walk read them.  In the
+ * kernel where it can (copy_file_range), else through memory. */
 static bool
 copy_raw(struct sf_manifest *m, uint64_t from, uint64_t to)
 {
+    flush_out(m, true);
+    while (from < to && !m->write_failed) {
+        loff_t off = (loff_t)from;
+        ssize_t n = copy_file_range(m->in_fd, &off, m->out_fd, NULL, (size_t)(to - from), 0);
+        if (n <= 0)
+            break;   /* not supported here, or a short file: the slow way */
+        from += (uint64_t)n;
+    }
     while (from < to) {
         size_t want = to - from > (1u << 20) ? (1u << 20) : (size_t)(to - from);
         char *dst = buf_reserve(&m->out, want);
@@ -412,8 +436,11 @@ materialize(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
     m->changed = true;
     if (!open_out(m))
         return;
-    if (m->defer ? !copy_raw(m, HEADER_LEN, m->prefix_end)
-                 : !replay(m, HEADER_LEN, m->prefix_end, true, fn, ctx)) {
+    if (m->defer) {
+        /* copied as bytes with what follows it unchanged */
+        m->copy_start = HEADER_LEN;
+        m->copy_end = m->prefix_end;
+    } else if (!replay(m, HEADER_LEN, m->prefix_end, true, fn, ctx)) {
         /* it read well a moment ago: the machine is failing */
         m->write_failed = true;
         m->write_errno = EIO;
@@ -545,7 +572,9 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
              void *ctx)
 {
     struct hit hit = {0};
+    bool have_hit = false;
     if (reused && m->n_hits) {
+        have_hit = true;
         hit = m->hits[m->hit_head];
         m->hit_head = (m->hit_head + 1) % m->cap_hits;
         m->n_hits--;
@@ -558,6 +587,18 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
         return true;
     }
     materialize(m, fn, ctx);
+    if (have_hit && m->out_fd >= 0) {
+        /* an unchanged record: its bytes, copied with its neighbours */
+        if (m->copy_end != hit.start) {
+            flush_copy(m);
+            m->copy_start = hit.start;
+        }
+        m->copy_end = hit.end;
+        m->digest = hash_words(m->digest, &hit.sum, sizeof hit.sum);
+        m->n_records++;
+        return false;
+    }
+    flush_copy(m);
     if (!reused)
         m->changed = true;
     size_t start = m->out.len;
@@ -673,6 +714,7 @@ manifest_commit(struct sf_manifest *m, struct sf_error *err)
 {
     if (m->lazy)
         return true;   /* the old manifest is the new one */
+    flush_copy(m);
     flush_out(m, true);
     bool ok = !m->write_failed && m->out_fd >= 0 && fsync(m->out_fd) == 0;
     if (!ok && !m->write_errno)
