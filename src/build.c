@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "chosen.h"
 #include "ingest.h"
 #include "limits.h"
 #include "manifest.h"
@@ -86,6 +87,16 @@ struct run {
     bool too_many;
     size_t reused, parsed;              /* files taken from the manifest, files parsed */
     struct push *push;                  /* NULL: no notification is sent or queued */
+    size_t refilled;                    /* entries the catalog got from the manifest */
+
+    /* an incremental run (src/chosen.c): the manifest keeps the entries of
+     * reused files to itself, those of new files wait in fresh */
+    bool defer;
+    struct sf_entry *fresh;
+    size_t n_fresh;
+    bool unrecorded;                    /* a file too big for a manifest record */
+    struct sf_chosen *chosen;           /* what the last run chose, merged */
+    struct sf_chosen_out *chosen_out;   /* what this run chooses */
 
     /* the pool; all below under mu */
     pthread_mutex_t mu;
@@ -265,7 +276,9 @@ add_entry(struct run *r, const struct sf_entry *e)
 static void
 replay_entry(void *ctx, const struct sf_entry *e)
 {
-    add_entry(ctx, e);
+    struct run *r = ctx;
+    r->refilled++;
+    add_entry(r, e);
 }
 
 /* Reports a result's problems and rebases its entries' strings. */
@@ -286,9 +299,42 @@ result_report(struct run *r, struct result *res)
 /* Hands the result of one file to the manifest, the catalog and the
  * report, in walk order. */
 static void
+commit_deferred(struct run *r, struct result *res)
+{
+    uint32_t before = manifest_records(r->manifest);
+    manifest_add(r->manifest, res->input, res->strings.data + res->path, &res->st, res->entries,
+                 res->n_entries, res->problems.v, res->warning, res->problems.n, res->reused,
+                 NULL, NULL);
+    bool recorded = manifest_records(r->manifest) > before;
+    if (res->reused && recorded)
+        return;   /* the manifest has them, for manifest_replay_all() */
+    for (size_t i = 0; i < res->n_entries; i++) {
+        struct sf_entry e = res->entries[i];
+        if (!recorded) {
+            /* between the records' seqs (2k + 1), as the walk found it */
+            e.seq = 2 * before;
+            r->unrecorded = true;
+            add_entry(r, &e);
+            continue;
+        }
+        e.seq = 2 * before + 1;
+        e.id = xstrdup(e.id);
+        e.category = xstrdup(e.category);
+        e.path = xstrdup(e.path);
+        r->fresh = xreallocarray(r->fresh, r->n_fresh + 1, sizeof *r->fresh);
+        r->fresh[r->n_fresh++] = e;
+    }
+}
+
+static void
 commit(struct run *r, struct result *res)
 {
     result_report(r, res);
+    if (r->defer) {
+        commit_deferred(r, res);
+        result_clear(res);
+        return;
+    }
     /* While nothing has changed the manifest keeps the entries back: a
      * rerun that finds no change never fills the catalog. */
     bool held = r->manifest && !res->streamed &&
@@ -1222,6 +1268,8 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
     size_t n_feeds;
     if (!catalog_select(r->catalog, &feeds, &n_feeds, err))
         return false;
+    if (r->chosen_out)
+        chosen_out_feeds(r->chosen_out, feeds, n_feeds);
     struct pages pg;
     pages_assign(c, feeds, n_feeds, &pg);
     uint64_t *digests = xcalloc(n_feeds + 1, sizeof *digests);
@@ -1334,6 +1382,68 @@ out:
     return ok;
 }
 
+/* What the `chosen` file depends on: every setting of parsing, choosing
+ * and rendering, and the program's version (in render_settings()). */
+static uint64_t
+chosen_settings(const struct sf_config *c)
+{
+    uint64_t v[] = {parse_settings(c), render_settings(c)};
+    return hash_words(0, v, sizeof v);
+}
+
+static int
+cmp_u64(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/*
+ * A run whose only changes are new files: their entries merged into what
+ * the last run chose become the catalog, instead of every record of the
+ * manifest.  False when that cannot be done with certainty (then the
+ * caller takes the full path).
+ */
+static bool
+merge_chosen(struct run *r)
+{
+    const struct sf_config *c = r->config;
+    uint64_t old_digest;
+    if (r->unrecorded || !manifest_additions_only(r->manifest, &old_digest))
+        return false;
+    uint64_t *want = xcalloc(r->n_fresh ? r->n_fresh : 1, sizeof *want);
+    for (size_t i = 0; i < r->n_fresh; i++)
+        want[i] = r->fresh[i].idhash;
+    qsort(want, r->n_fresh, sizeof *want, cmp_u64);
+    r->chosen = chosen_load(c->output.state_dir, chosen_settings(c), old_digest, want,
+                            r->n_fresh);
+    free(want);
+    if (!r->chosen)
+        return false;
+    const struct sf_entry *items;
+    if (!chosen_merge(r->chosen, r->fresh, r->n_fresh, c->output.max_items) ||
+        chosen_items(r->chosen, &items) + r->n_fresh >= SF_MAX_FEEDS) {
+        /* (so many items might be too many categories: the full path says
+         * which are refused, as a fresh run does) */
+        chosen_free(r->chosen);
+        r->chosen = NULL;
+        return false;
+    }
+    size_t n = chosen_items(r->chosen, &items);
+    for (size_t i = 0; i < n; i++)
+        add_entry(r, &items[i]);
+    return true;
+}
+
+static bool
+has_jsonl(const struct sf_config *c)
+{
+    for (size_t i = 0; i < c->n_inputs; i++)
+        if (c->inputs[i].format == SF_INPUT_JSONL)
+            return true;
+    return false;
+}
+
 /* Opens the manifest; without one the run is slower, never wrong. */
 static void
 open_manifest(struct run *r, const struct sf_build_opts *opts)
@@ -1388,6 +1498,11 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
     r.catalog = catalog_new(c, c->output.state_dir);
     if (!opts->dry_run && !opts->no_manifest)
         open_manifest(&r, opts);
+    /* Deferred only with an old manifest to compare with, and without
+     * JSON Lines (whose big files have no record, see hand_on_part()). */
+    r.defer = r.manifest && !manifest_changed(r.manifest) && !has_jsonl(c);
+    if (r.defer)
+        manifest_set_defer(r.manifest);
     pool_start(&r, &zone, opts->jobs);
     bool walked = ingest_walk(c, opts->jobs, scan_file, &r, err);
     pool_stop(&r);
@@ -1406,6 +1521,11 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
         manifest_end_walk(r.manifest, replay_entry, &r);
         if (!manifest_commit(r.manifest, err))
             goto out;
+    }
+    if (r.defer && manifest_changed(r.manifest) && !merge_chosen(&r) &&
+        !manifest_replay_all(r.manifest, replay_entry, &r)) {
+        error_set(err, c->output.state_dir, 0, 0, "cannot read the manifest again");
+        goto out;
     }
 
     /* With the same captures, settings and program as the last run, and
@@ -1443,10 +1563,28 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
         goto out;
     }
     if (!res->unchanged) {
+        if (r.manifest && !has_jsonl(c)) {
+            r.chosen_out = chosen_out_new(c->output.state_dir, chosen_settings(c),
+                                          manifest_digest(r.manifest));
+            if (r.chosen_out && r.chosen && !chosen_out_merged_ids(r.chosen_out, r.chosen)) {
+                chosen_out_abandon(r.chosen_out);
+                r.chosen_out = NULL;
+            } else if (r.chosen_out && !r.chosen) {
+                catalog_set_id_sink(r.catalog, chosen_out_id, r.chosen_out);
+            }
+        }
         next = state_new(run_key);
-        wrote = write_feeds(&r, out, old, next, settings, err) &&
-                (!r.manifest || state_save(next, c->output.state_dir, err));
+        wrote = write_feeds(&r, out, old, next, settings, err);
+        /* Before the output state: a run stopped in between is no
+         * unchanged run, and writes this file again. */
+        if (wrote && r.chosen_out && catalog_complete(r.catalog))
+            chosen_out_commit(r.chosen_out);
+        else
+            chosen_out_abandon(r.chosen_out);
+        r.chosen_out = NULL;
+        wrote = wrote && (!r.manifest || state_save(next, c->output.state_dir, err));
     }
+    res->refilled = r.refilled;
 
     const char *const *paths;
     res->n_changed = output_changed(out, &paths);
@@ -1474,6 +1612,14 @@ out:
     push_finish(&push);
     state_free(old);
     state_free(next);
+    chosen_out_abandon(r.chosen_out);
+    chosen_free(r.chosen);
+    for (size_t i = 0; i < r.n_fresh; i++) {
+        free((char *)r.fresh[i].id);
+        free((char *)r.fresh[i].category);
+        free((char *)r.fresh[i].path);
+    }
+    free(r.fresh);
     catalog_free(r.catalog);
     manifest_free(r.manifest);
     ingest_reader_free(r.reader);

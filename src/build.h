@@ -49,6 +49,7 @@ struct sf_build_result {
     size_t warnings;
     size_t parsed;          /* files parsed */
     size_t reused;          /* files taken from the manifest unparsed */
+    size_t refilled;        /* catalog entries read back from the manifest */
     size_t feeds;           /* feeds written, "all" included */
     bool unchanged;         /* nothing could have changed: no feed was looked at */
     size_t changed_feeds;   /* feeds with at least one changed file */

@@ -87,6 +87,9 @@ struct sf_catalog {
     struct category all;
     struct sf_feed_sel *feeds;
     size_t n_feeds;
+    bool refused;               /* a category was refused: too many */
+    sf_catalog_id_fn id_fn;
+    void *id_ctx;
 };
 
 /* ---- entries as bytes ------------------------------------------------- */
@@ -319,6 +322,9 @@ spill(struct sf_catalog *cat)
             buf_put_u32(b, e->seq);
             buf_put_u32(b, e->input);
             buf_put_str(b, e->path);
+            buf_put_u64(b, (uint64_t)e->updated.t);
+            buf_put_u32(b, (uint32_t)e->updated.off);
+            buf_put_u8(b, e->updated.set);
         }
     }
     run.off[N_BUCKETS] = cat->spill_end + b->len;
@@ -338,8 +344,10 @@ bool
 catalog_add(struct sf_catalog *cat, const struct sf_entry *e)
 {
     size_t k = category_of(cat, e->category);
-    if (k == SIZE_MAX)
+    if (k == SIZE_MAX) {
+        cat->refused = true;
         return false;
+    }
     if (cat->n == cat->cap) {
         size_t cap = cat->cap ? cat->cap * 2 : 1024;
         cat->entries = xreallocarray(cat->entries, cap, sizeof *cat->entries);
@@ -474,10 +482,23 @@ choose(struct sf_catalog *cat, struct sf_entry *v, size_t n)
             j++;
         const struct sf_entry *win = &v[j - 1];
         struct sf_time updated = win->published;
+        struct sf_time last_change = {0};
         for (size_t k = i + 1; k < j; k++) {
             const struct sf_time *c = &v[k].captured_at;
-            if (v[k].content != v[k - 1].content && c->set && c->t > win->published.t)
-                updated = *c;
+            if (v[k].content != v[k - 1].content && c->set) {
+                /* set capture times are sorted: the last change is the
+                 * newest, what src/chosen.c keeps */
+                last_change = *c;
+                if (c->t > win->published.t)
+                    updated = *c;
+            }
+        }
+        if (win->updated.set)
+            updated = win->updated;   /* chosen by an earlier run */
+        if (cat->id_fn) {
+            struct sf_catalog_id id = {win->idhash, catalog_idhash2(win->id), win->content,
+                                       win->captured_at, last_change};
+            cat->id_fn(cat->id_ctx, &id);
         }
         /* every entry's category was interned when it was added */
         size_t ci = category_of(cat, win->category);
@@ -519,6 +540,9 @@ choose_bucket(struct sf_catalog *cat, size_t b, struct sf_buf *raw, struct sf_bu
         e->seq = cursor_u32(&c);
         e->input = cursor_u32(&c);
         e->path = (const char *)(uintptr_t)cursor_str(&c, strings);
+        e->updated.t = (int64_t)cursor_u64(&c);
+        e->updated.off = (int32_t)cursor_u32(&c);
+        e->updated.set = cursor_u8(&c);
     }
     if (c.bad)
         return false;
@@ -680,6 +704,30 @@ catalog_select(struct sf_catalog *cat, const struct sf_feed_sel **feeds, size_t 
         }
     *feeds = cat->feeds;
     *n_feeds = cat->n_feeds;
+    return true;
+}
+
+void
+catalog_set_id_sink(struct sf_catalog *cat, sf_catalog_id_fn fn, void *ctx)
+{
+    cat->id_fn = fn;
+    cat->id_ctx = ctx;
+}
+
+uint64_t
+catalog_idhash2(const char *id)
+{
+    return hash_words(0x5346494432u, id, strlen(id));
+}
+
+bool
+catalog_complete(const struct sf_catalog *cat)
+{
+    if (cat->refused)
+        return false;
+    for (size_t i = 0; i < cat->n_cats; i++)
+        if (cat->cats[i].n && !cat->cats[i].slug)
+            return false;
     return true;
 }
 

@@ -27,6 +27,9 @@ struct sf_entry {
     const char *id;
     const char *category;
     const char *path;
+    /* Set only for an item already chosen by an earlier run (an
+     * incremental run, src/chosen.c): its `updated`, used as given. */
+    struct sf_time updated;
 };
 
 /* A chosen item: the winning capture of its id and when its content last changed. */
@@ -96,6 +99,30 @@ size_t catalog_count(const struct sf_catalog *cat);
  */
 bool catalog_select(struct sf_catalog *cat, const struct sf_feed_sel **feeds, size_t *n_feeds,
                     struct sf_error *err);
+
+/*
+ * What choosing learned of one article (one id), for an incremental run
+ * to merge later captures into: the winning capture's time and content,
+ * and the capture time of the last change of content (unset when none).
+ */
+struct sf_catalog_id {
+    uint64_t idhash;
+    uint64_t idhash2;           /* a second hash of the id: two ids, one idhash */
+    uint64_t content;
+    struct sf_time captured_at;
+    struct sf_time last_change;
+};
+typedef void (*sf_catalog_id_fn)(void *ctx, const struct sf_catalog_id *id);
+
+/* Has catalog_select() hand every article to fn, in increasing idhash. */
+void catalog_set_id_sink(struct sf_catalog *cat, sf_catalog_id_fn fn, void *ctx);
+
+/* The second id hash of sf_catalog_id. */
+uint64_t catalog_idhash2(const char *id);
+
+/* After catalog_select(): whether every category with items got a feed
+ * (a slug) and none was refused for too many categories. */
+bool catalog_complete(const struct sf_catalog *cat);
 
 /* The slug chosen for category (after catalog_select()), or NULL. */
 const char *catalog_slug(const struct sf_catalog *cat, const char *category);

@@ -228,8 +228,15 @@ glob_match(const struct sf_input *in, const char *name)
 static char *
 join_path(const char *dir, const char *name)
 {
-    size_t n = strlen(dir);
-    return n && dir[n - 1] == '/' ? xasprintf("%s%s", dir, name) : xasprintf("%s/%s", dir, name);
+    /* by hand: once per file walked, and printf was 5% of a rerun */
+    size_t n = strlen(dir), k = strlen(name);
+    bool slash = !n || dir[n - 1] != '/';
+    char *p = xmalloc(n + slash + k + 1);
+    memcpy(p, dir, n);
+    if (slash)
+        p[n] = '/';
+    memcpy(p + n + slash, name, k + 1);
+    return p;
 }
 
 static bool

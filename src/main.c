@@ -990,8 +990,9 @@ cmd_build(const struct args *a)
                    res.rejected, res.feeds, res.changed_feeds,
                    a->dry_run ? "would change" : "changed");
             if (a->verbosity > 0)
-                printf("%zu files parsed, %zu unchanged since the last run\n", res.parsed,
-                       res.reused);
+                printf("%zu files parsed, %zu unchanged since the last run; "
+                       "%zu catalog entries read back\n",
+                       res.parsed, res.reused, res.refilled);
         }
         push_report(&res, a->verbosity, false);
         status = st == SF_BUILD_PARTIAL ? SF_EXIT_PARTIAL : SF_EXIT_OK;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manifest.c - what the last run learned of each capture, so a rerun parses only what changed */
+#define _GNU_SOURCE 1   /* copy_file_range() */
 #include "manifest.h"
 
 #include <errno.h>
@@ -76,6 +77,14 @@ struct sf_manifest {
     bool lazy;
     uint64_t prefix_end;
     bool changed;
+
+    /* for an incremental run (manifest_set_defer()) */
+    bool defer;                 /* the prefix is copied as bytes, replayed to no one */
+    bool not_additive;          /* a file changed or went, or the old file was damaged */
+    bool old_whole;             /* the old file was read to its very end */
+    uint64_t old_digest;        /* of the old file's records read so far */
+    uint32_t n_records;         /* records in the new manifest so far */
+    uint64_t copy_start, copy_end;  /* old bytes still to be copied to the new */
 
     /* the new manifest, once it differs */
     int out_fd;
@@ -207,12 +216,14 @@ next_record(struct sf_manifest *m)
         return false;
     if (!fill(m, 4)) {
         m->in_done = true;
+        m->old_whole = m->in.len == m->in_pos;
         return false;
     }
     uint32_t len = record_len((unsigned char *)m->in.data + m->in_pos);
     if (len > MAX_RECORD || !fill(m, len) ||
         !decode_record((unsigned char *)m->in.data + m->in_pos, len, &m->cur)) {
         m->changed = true;   /* damaged: what follows is parsed again */
+        m->not_additive = true;
         m->in_done = true;
         return false;
     }
@@ -220,6 +231,7 @@ next_record(struct sf_manifest *m)
     m->cur_end = m->cur_start + len;
     m->in_pos += len;
     m->have = true;
+    m->old_digest = hash_words(m->old_digest, &m->cur.sum, sizeof m->cur.sum);
     return true;
 }
 
@@ -309,8 +321,8 @@ open_out(struct sf_manifest *m)
  * the walk: the prefix is every file walked so far).
  */
 static bool
-replay(struct sf_manifest *m, uint64_t from, uint64_t to, bool copy, sf_manifest_replay_fn fn,
-       void *ctx)
+replay_fd(struct sf_manifest *m, int fd, uint64_t from, uint64_t to, bool copy, bool odd,
+          sf_manifest_replay_fn fn, void *ctx)
 {
     struct sf_buf raw;
     buf_init(&raw, 0);
@@ -326,7 +338,7 @@ replay(struct sf_manifest *m, uint64_t from, uint64_t to, bool copy, sf_manifest
             want = MAX_RECORD;
         buf_clear(&raw);
         char *dst = buf_reserve(&raw, want);
-        ssize_t got = dst ? pread(m->in_fd, dst, want, (off_t)pos) : -1;
+        ssize_t got = dst ? pread(fd, dst, want, (off_t)pos) : -1;
         if (got <= 0) {
             ok = false;
             break;
@@ -351,7 +363,7 @@ replay(struct sf_manifest *m, uint64_t from, uint64_t to, bool copy, sf_manifest
                 flush_out(m, false);
             }
             for (size_t i = 0; fn && i < r.n_entries; i++) {
-                r.entries[i].seq = seq;
+                r.entries[i].seq = odd ? 2 * seq + 1 : seq;
                 fn(ctx, &r.entries[i]);
             }
             seq++;
@@ -366,6 +378,53 @@ replay(struct sf_manifest *m, uint64_t from, uint64_t to, bool copy, sf_manifest
     return ok;
 }
 
+static bool copy_raw(struct sf_manifest *m, uint64_t from, uint64_t to);
+
+/* Copies the run of old records waiting to be copied. */
+static void
+flush_copy(struct sf_manifest *m)
+{
+    if (m->copy_end > m->copy_start && !copy_raw(m, m->copy_start, m->copy_end)) {
+        m->write_failed = true;
+        m->write_errno = EIO;
+    }
+    m->copy_start = m->copy_end = 0;
+}
+
+static bool
+replay(struct sf_manifest *m, uint64_t from, uint64_t to, bool copy, sf_manifest_replay_fn fn,
+       void *ctx)
+{
+    return replay_fd(m, m->in_fd, from, to, copy, false, fn, ctx);
+}
+
+/* Appends the old file's bytes [from, to) to the new manifest as they
+ * are: they were decoded and checked as the walk read them.  In the
+ * kernel where it can (copy_file_range), else through memory. */
+static bool
+copy_raw(struct sf_manifest *m, uint64_t from, uint64_t to)
+{
+    flush_out(m, true);
+    while (from < to && !m->write_failed) {
+        loff_t off = (loff_t)from;
+        ssize_t n = copy_file_range(m->in_fd, &off, m->out_fd, NULL, (size_t)(to - from), 0);
+        if (n <= 0)
+            break;   /* not supported here, or a short file: the slow way */
+        from += (uint64_t)n;
+    }
+    while (from < to) {
+        size_t want = to - from > (1u << 20) ? (1u << 20) : (size_t)(to - from);
+        char *dst = buf_reserve(&m->out, want);
+        ssize_t got = dst ? pread(m->in_fd, dst, want, (off_t)from) : -1;
+        if (got <= 0)
+            return false;
+        buf_commit(&m->out, (size_t)got);
+        from += (uint64_t)got;
+        flush_out(m, false);
+    }
+    return true;
+}
+
 /* The first change: the new manifest becomes the old prefix plus what
  * follows, and the caller gets the prefix's entries. */
 static void
@@ -377,7 +436,11 @@ materialize(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
     m->changed = true;
     if (!open_out(m))
         return;
-    if (!replay(m, HEADER_LEN, m->prefix_end, true, fn, ctx)) {
+    if (m->defer) {
+        /* copied as bytes with what follows it unchanged */
+        m->copy_start = HEADER_LEN;
+        m->copy_end = m->prefix_end;
+    } else if (!replay(m, HEADER_LEN, m->prefix_end, true, fn, ctx)) {
         /* it read well a moment ago: the machine is failing */
         m->write_failed = true;
         m->write_errno = EIO;
@@ -406,7 +469,7 @@ manifest_open(const char *state_dir, uint64_t settings, int64_t started, char **
     buf_init(&m->in, MAX_RECORD + 131072);
     buf_init(&m->cur.strings, MAX_RECORD);
     buf_init(&m->out, 0);
-    m->digest = SF_FNV_OFFSET;
+    m->digest = m->old_digest = SF_FNV_OFFSET;
     open_old(m, note);
     if (!m->lazy) {
         /* nothing usable to compare with: the manifest is new */
@@ -466,6 +529,7 @@ manifest_find(struct sf_manifest *m, uint32_t input, const char *path, const str
             return false;   /* a new file */
         if (c < 0) {
             m->changed = true;   /* a file that is gone */
+            m->not_additive = true;
             next_record(m);
             continue;
         }
@@ -473,6 +537,7 @@ manifest_find(struct sf_manifest *m, uint32_t input, const char *path, const str
          * have changed again without its mtime showing it: parse it. */
         bool racy = st->st_mtim.tv_sec >= m->old_started - RACY_SECONDS;
         if (racy || !same_stat(&m->cur.st, st)) {
+            m->not_additive = true;
             next_record(m);
             return false;
         }
@@ -507,7 +572,9 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
              void *ctx)
 {
     struct hit hit = {0};
+    bool have_hit = false;
     if (reused && m->n_hits) {
+        have_hit = true;
         hit = m->hits[m->hit_head];
         m->hit_head = (m->hit_head + 1) % m->cap_hits;
         m->n_hits--;
@@ -516,9 +583,22 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
         /* the old file still holds it, right where it goes */
         m->prefix_end = hit.end;
         m->digest = hash_words(m->digest, &hit.sum, sizeof hit.sum);
+        m->n_records++;
         return true;
     }
     materialize(m, fn, ctx);
+    if (have_hit && m->out_fd >= 0) {
+        /* an unchanged record: its bytes, copied with its neighbours */
+        if (m->copy_end != hit.start) {
+            flush_copy(m);
+            m->copy_start = hit.start;
+        }
+        m->copy_end = hit.end;
+        m->digest = hash_words(m->digest, &hit.sum, sizeof hit.sum);
+        m->n_records++;
+        return false;
+    }
+    flush_copy(m);
     if (!reused)
         m->changed = true;
     size_t start = m->out.len;
@@ -551,6 +631,7 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
     uint64_t sum = hash_words(0, m->out.data + start, len - 8);
     buf_put_u64(&m->out, sum);
     m->digest = hash_words(m->digest, &sum, sizeof sum);
+    m->n_records++;
     flush_out(m, false);
     return false;
 }
@@ -561,6 +642,7 @@ manifest_skip(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
     /* what manifest_add() does with a record too big to keep */
     materialize(m, fn, ctx);
     m->changed = true;
+    m->not_additive = true;
 }
 
 bool
@@ -568,6 +650,8 @@ manifest_end_walk(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
 {
     advance(m);
     /* records left in the old file, or skipped ones: files now gone */
+    if (m->have)
+        m->not_additive = true;
     if (m->have || m->changed)
         materialize(m, fn, ctx);
     return !m->lazy;
@@ -585,6 +669,40 @@ manifest_replay(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
     return !m->lazy || replay(m, HEADER_LEN, m->prefix_end, false, fn, ctx);
 }
 
+void
+manifest_set_defer(struct sf_manifest *m)
+{
+    m->defer = true;
+}
+
+uint32_t
+manifest_records(const struct sf_manifest *m)
+{
+    return m->n_records;
+}
+
+bool
+manifest_additions_only(const struct sf_manifest *m, uint64_t *old_digest)
+{
+    *old_digest = m->old_digest;
+    return m->old_whole && !m->not_additive && !m->write_failed;
+}
+
+bool
+manifest_replay_all(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
+{
+    if (m->lazy)
+        return replay_fd(m, m->in_fd, HEADER_LEN, m->prefix_end, false, true, fn, ctx);
+    int fd = openat(m->dirfd, NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    bool ok = fstat(fd, &st) == 0 &&
+              replay_fd(m, fd, HEADER_LEN, (uint64_t)st.st_size, false, true, fn, ctx);
+    close(fd);
+    return ok;
+}
+
 uint64_t
 manifest_digest(const struct sf_manifest *m)
 {
@@ -596,6 +714,7 @@ manifest_commit(struct sf_manifest *m, struct sf_error *err)
 {
     if (m->lazy)
         return true;   /* the old manifest is the new one */
+    flush_copy(m);
     flush_out(m, true);
     bool ok = !m->write_failed && m->out_fd >= 0 && fsync(m->out_fd) == 0;
     if (!ok && !m->write_errno)

@@ -104,6 +104,28 @@ bool manifest_changed(const struct sf_manifest *m);
  * when the old manifest could not be read again. */
 bool manifest_replay(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx);
 
+/*
+ * For an incremental run (src/chosen.c).  With defer set (before the
+ * walk), a change no longer replays the old records to the caller: the
+ * caller keeps entries of reused files to itself, and either merges the
+ * new files into what the last run chose, or, when that cannot be done,
+ * gets every entry from manifest_replay_all() after manifest_commit().
+ */
+void manifest_set_defer(struct sf_manifest *m);
+
+/* Records in the new manifest so far (a file's place among them). */
+uint32_t manifest_records(const struct sf_manifest *m);
+
+/* After the walk: true when the only changes were files added (every old
+ * record was read whole and still matches); *old_digest is the old
+ * manifest's digest (what manifest_digest() said in the run that wrote it). */
+bool manifest_additions_only(const struct sf_manifest *m, uint64_t *old_digest);
+
+/* Hands every entry of the new manifest to fn, in walk order, seq being
+ * 2k + 1 for the k-th record (even numbers are left for files without
+ * a record).  After manifest_commit(). */
+bool manifest_replay_all(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx);
+
 /* A digest of the new manifest's records: equal digests, equal catalogs. */
 uint64_t manifest_digest(const struct sf_manifest *m);
 

@@ -356,6 +356,126 @@ def case_pages(tmp):
             failures.append("education/index.html still lists the item that left")
 
 
+def refilled(p):
+    """Catalog entries read back from the manifest (-v)."""
+    m = re.search(r"(\d+) catalog entries read back", p.stdout)
+    return int(m.group(1)) if m else None
+
+
+def capture(title, category, published, body, captured):
+    return (f"{title}\n类别:{category}\u00a0发布时间:{published}\u00a0来源:测试晚报\n\n"
+            f"{body}\n\n快照生成时间:{captured}\n")
+
+
+def small_feeds(tmp, inp, name="feeds.yaml"):
+    """The test configuration with feeds of 3 items: full feeds, so that
+    a new capture can stay out of every feed."""
+    cfg = config_for(tmp, inp, name=name)
+    with open(cfg, encoding="utf-8") as f:
+        text = f.read()
+    with open(cfg, "w", encoding="utf-8") as f:
+        f.write(text.replace("max_items: 50", "max_items: 3"))
+    return cfg
+
+
+def fresh(tmp, inp):
+    """A fresh build's output, without manifest or state."""
+    ref = os.path.join(tmp, "ref")
+    shutil.rmtree(ref, ignore_errors=True)
+    e2eutil.build(small_feeds(tmp, inp, name="ref.yaml"), ref, "--no-manifest", wrap=False)
+    return contents(ref)
+
+
+def case_incremental(tmp):
+    """Reruns that only add captures merge them into what the last run
+    chose (no catalog entry is read back from the manifest) and give a
+    fresh build's bytes; a merge that cannot be certain, and a damaged
+    or missing `chosen` file, take the full path, with the same result."""
+    inp = os.path.join(tmp, "in")
+    copy_captures(inp)
+    cfg, out = small_feeds(tmp, inp), os.path.join(tmp, "out")
+    p = build(cfg, out, wrap=False)
+    n = counts(p)[0]
+    if not os.path.exists(os.path.join(tmp, "state", "chosen")):
+        failures.append("a full build wrote no chosen file")
+    body = "1月7日,多所学校举行校园开放日,家长代表参加了座谈。"
+    steps = [
+        # (file, capture, incremental?)
+        ("zz-01.txt", capture("开放日活动举行", "教育", "2025-01-07 09:00:00", body,
+                              "2025-01-07 12:00:00"), True),
+        # a re-capture with other content: it wins, `updated` moves
+        ("zz-02.txt", capture("开放日活动举行", "教育", "2025-01-07 09:00:00", body + "(更新)",
+                              "2025-01-08 12:00:00"), True),
+        # the same content captured again: wins, `updated` stays
+        ("zz-03.txt", capture("开放日活动举行", "教育", "2025-01-07 09:00:00", body + "(更新)",
+                              "2025-01-09 12:00:00"), True),
+        # too old for any full feed
+        ("zz-04.txt", capture("旧闻一则", "教育", "2001-03-01 09:00:00", "旧的消息。",
+                              "2025-01-09 13:00:00"), True),
+        # a category never seen
+        ("zz-05.txt", capture("新栏目开张", "园艺", "2024-05-01 09:00:00", "花开了。",
+                              "2025-01-09 14:00:00"), True),
+        # a re-capture of an old winner, older than it: not certain
+        ("aa-00.txt", capture("开放日活动举行", "教育", "2025-01-07 09:00:00", body,
+                              "2025-01-07 11:00:00"), False),
+        # a shown item re-captured into another category of full feeds
+        ("zz-06.txt", capture("开放日活动举行", "科技", "2025-01-07 09:00:00", body,
+                              "2025-01-10 12:00:00"), False),
+        ("zz-07.txt", capture("又一则新闻", "园艺", "2024-06-01 09:00:00", "叶绿了。",
+                              "2025-01-10 13:00:00"), True),
+    ]
+    for name, text, incremental in steps:
+        e2eutil.write_old(os.path.join(inp, name), text)
+        p = build(cfg, out)
+        n += 1
+        if p.returncode not in (0, 3) or counts(p) != (1, n - 1):
+            failures.append(f"{name}: exit {p.returncode}, parsed {counts(p)}, "
+                            f"{p.stderr[-300:]!r}")
+        got = refilled(p)
+        if incremental and got != 0:
+            failures.append(f"{name}: read back {got} catalog entries, not 0")
+        if not incremental and not got:
+            failures.append(f"{name}: took the incremental path ({got})")
+        if not same_as_fresh(contents(out), fresh(tmp, inp)):
+            failures.append(f"{name}: the output differs from a fresh build")
+    # the new category has its feed
+    if "园艺" not in contents(out).get("index.html", b"").decode():
+        failures.append("the new category is not on the front page")
+    chosen = os.path.join(tmp, "state", "chosen")
+    damages = {
+        "flipped": lambda d: d[:40] + bytes([d[40] ^ 1]) + d[41:],
+        "truncated": lambda d: d[:len(d) // 2],
+        "extended": lambda d: d + b"I",
+        "empty": lambda d: b"",
+        "removed": None,
+    }
+    for k, (how, damage) in enumerate(damages.items()):
+        with open(chosen, "rb") as f:
+            data = f.read()
+        if damage:
+            with open(chosen, "wb") as f:
+                f.write(damage(data))
+        else:
+            os.remove(chosen)
+        e2eutil.write_old(os.path.join(inp, f"zz-d{k}.txt"),
+                          capture(f"损坏测试{k}", "教育", f"2025-02-0{k + 1} 09:00:00",
+                                  "内容。", f"2025-02-0{k + 1} 12:00:00"))
+        p = build(cfg, out)
+        n += 1
+        if p.returncode not in (0, 3) or counts(p) != (1, n - 1) or not refilled(p):
+            failures.append(f"{how} chosen file: exit {p.returncode}, parsed {counts(p)}, "
+                            f"read back {refilled(p)}")
+        if not same_as_fresh(contents(out), fresh(tmp, inp)):
+            failures.append(f"{how} chosen file: the output differs from a fresh build")
+    # and the file written by that full path serves the next run
+    e2eutil.write_old(os.path.join(inp, "zz-08.txt"),
+                      capture("最后一则", "园艺", "2024-07-01 09:00:00", "果熟了。",
+                              "2025-02-09 12:00:00"))
+    p = build(cfg, out)
+    if refilled(p) != 0 or not same_as_fresh(contents(out), fresh(tmp, inp)):
+        failures.append(f"after the repair: read back {refilled(p)}, or the output differs")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
