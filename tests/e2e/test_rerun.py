@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 
 import e2eutil
@@ -480,14 +479,7 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 
 
 def main():
-    for name in sys.argv[2:] or list(CASES):
-        with tempfile.TemporaryDirectory(prefix="sf-rerun-") as tmp:
-            before = len(failures)
-            CASES[name](tmp)
-            print(f"{name}: {'ok' if len(failures) == before else 'FAIL'}")
-    for f in failures:
-        print("FAIL " + f)
-    return 1 if failures else 0
+    return e2eutil.run_cases(CASES, failures, sys.argv[2:], "sf-rerun-")
 
 
 if __name__ == "__main__":
