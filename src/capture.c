@@ -849,9 +849,7 @@ finish(struct ctx *c, struct sf_error *err)
     r->title = store(c, c->title);
     struct str cat = m->has[F_CATEGORY] ? m->v[F_CATEGORY] : c->crumb;
     if (cat.n > SF_MAX_CATEGORY) {
-        cat.n = SF_MAX_CATEGORY;
-        while (cat.n && ((unsigned char)cat.s[cat.n] & 0xC0) == 0x80)
-            cat.n--;
+        cat.n = text_cut(cat.s, cat.n, SF_MAX_CATEGORY);
         errors_add(c->warn, c->path, m->has[F_CATEGORY] ? m->line[F_CATEGORY] : 0, 0,
                    "warning: category longer than %d bytes; cut", SF_MAX_CATEGORY);
     }

@@ -996,10 +996,7 @@ resolve(struct page *pg, struct sf_error *err)
     int sec = first_of(pg, section_order, SF_ARRAY_LEN(section_order));
     const char *cat = sec >= 0 ? pg->cand[sec] : pg->opts->default_category;
     if (strlen(cat) > SF_MAX_CATEGORY) {
-        size_t len = SF_MAX_CATEGORY;
-        while (len && ((unsigned char)cat[len] & 0xC0) == 0x80)
-            len--;
-        cat = record_strdup(r, cat, len);
+        cat = record_strdup(r, cat, text_cut(cat, strlen(cat), SF_MAX_CATEGORY));
         errors_add(pg->warn, pg->path, sec >= 0 ? pg->cand_line[sec] : 0, 0,
                    "warning: category longer than %d bytes; cut", SF_MAX_CATEGORY);
     }

@@ -493,10 +493,7 @@ read_strings(struct jctx *c, const json_t *o)
         return false;
     if (r->category && strlen(r->category) > SF_MAX_CATEGORY) {
         char *cat = (char *)r->category;
-        size_t len = SF_MAX_CATEGORY;
-        while (len && ((unsigned char)cat[len] & 0xC0) == 0x80)
-            len--;
-        cat[len] = '\0';
+        cat[text_cut(cat, strlen(cat), SF_MAX_CATEGORY)] = '\0';
         if (c->warn)
             errors_add(c->warn, c->path, c->line, 0, "warning: category longer than %d bytes; cut",
                        SF_MAX_CATEGORY);

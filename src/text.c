@@ -244,6 +244,19 @@ text_scan(const char *str, size_t n, size_t *bad, bool *dirty)
     return text_scan_portable(str, n, bad, dirty);
 }
 
+size_t
+text_cut(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    n = max;
+    while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    const char *t = s;
+    text_trim(&t, &n);   /* t stays s: the start was trimmed already */
+    return n;
+}
+
 bool
 text_gb18030_to_utf8(const char *s, size_t n, struct sf_buf *out, size_t *bad)
 {

@@ -76,6 +76,11 @@ size_t text_clean_field(const char *s, size_t n, enum sf_clean how, struct sf_bu
  * ends.  Cannot fail. */
 void text_trim(const char **s, size_t *n);
 
+/* The length of s[0..n) cut to at most max bytes: at a character
+ * boundary, then without the blanks text_trim() removes that the cut left
+ * at the end.  s is trimmed valid UTF-8.  Cannot fail. */
+size_t text_cut(const char *s, size_t n, size_t max);
+
 /* True when the UTF-8 character at s (n bytes left) is a blank that
  * text_trim removes; *len gets its length.  Inline: the parser asks this
  * of nearly every byte of a meta line. */

@@ -138,6 +138,25 @@ test_scan_random(void **state)
 }
 
 static void
+test_cut(void **state)
+{
+    static const struct {
+        const char *in;
+        size_t max, want;
+    } cases[] = {
+        {"abc", 5, 3},        {"abcdef", 3, 3},          {"ab cd", 3, 2},
+        {"ab   cd", 4, 2},    {"教育新闻", 7, 6},        {"教育新闻", 6, 6},
+        {"教育\xc2\xa0新闻", 8, 6}, {"教育\xe3\x80\x80新闻", 9, 6}, {"a\xe3\x80\x80", 2, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t got = text_cut(cases[i].in, strlen(cases[i].in), cases[i].max);
+        if (got != cases[i].want)
+            fail_msg("text_cut('%s', %zu) = %zu, want %zu", cases[i].in, cases[i].max, got,
+                     cases[i].want);
+    }
+}
+
+static void
 test_gb18030(void **state)
 {
     static const struct {
@@ -338,6 +357,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8),           cmocka_unit_test(test_scan),
         cmocka_unit_test(test_scan_random),
+        cmocka_unit_test(test_cut),
         cmocka_unit_test(test_gb18030),
         cmocka_unit_test(test_trim_and_clean), cmocka_unit_test(test_cut_sentence),
         cmocka_unit_test(test_find),           cmocka_unit_test(test_clean_field),
