@@ -376,8 +376,8 @@ catalog_count(const struct sf_catalog *cat)
 /* ---- choosing --------------------------------------------------------- */
 
 /* Captures of one article together, oldest capture first. */
-static int
-cmp_capture(const void *pa, const void *pb)
+int
+catalog_cmp_capture(const void *pa, const void *pb)
 {
     const struct sf_entry *a = pa, *b = pb;
     if (a->idhash != b->idhash)
@@ -396,10 +396,8 @@ cmp_capture(const void *pa, const void *pb)
     return (a->line > b->line) - (a->line < b->line);
 }
 
-/* Feed order: newer first; the same instant, the smaller id first.
- * Returns true when a goes before b. */
-static bool
-newer(const struct sf_entry *a, const struct sf_entry *b)
+bool
+catalog_entry_newer(const struct sf_entry *a, const struct sf_entry *b)
 {
     if (a->published.t != b->published.t)
         return a->published.t > b->published.t;
@@ -429,7 +427,7 @@ heap_push(struct category *c, size_t max, const struct sf_entry *e, const char *
 {
     struct held *h = c->heap;
     if (c->n == max) {
-        if (!newer(e, &h[0].e))
+        if (!catalog_entry_newer(e, &h[0].e))
             return;
         free(h[0].strings);
         struct held it = hold(e, category, updated);
@@ -437,11 +435,11 @@ heap_push(struct category *c, size_t max, const struct sf_entry *e, const char *
         for (;;) {
             size_t l = 2 * i + 1, r = l + 1, w = i;
             const struct sf_entry *wv = &it.e;
-            if (l < c->n && newer(wv, &h[l].e)) {
+            if (l < c->n && catalog_entry_newer(wv, &h[l].e)) {
                 w = l;
                 wv = &h[l].e;
             }
-            if (r < c->n && newer(wv, &h[r].e))
+            if (r < c->n && catalog_entry_newer(wv, &h[r].e))
                 w = r;
             if (w == i)
                 break;
@@ -457,7 +455,7 @@ heap_push(struct category *c, size_t max, const struct sf_entry *e, const char *
     size_t i = c->n++;
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!newer(&h[p].e, &it.e))
+        if (!catalog_entry_newer(&h[p].e, &it.e))
             break;
         h[i] = h[p];
         i = p;
@@ -475,7 +473,7 @@ static void
 choose(struct sf_catalog *cat, struct sf_entry *v, size_t n)
 {
     size_t max = cat->config->output.max_items;
-    qsort(v, n, sizeof *v, cmp_capture);
+    qsort(v, n, sizeof *v, catalog_cmp_capture);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && v[j].idhash == v[i].idhash && strcmp(v[j].id, v[i].id) == 0)
@@ -570,7 +568,7 @@ static int
 cmp_items(const void *pa, const void *pb)
 {
     const struct sf_item_ref *a = pa, *b = pb;
-    return newer(a->entry, b->entry) ? -1 : newer(b->entry, a->entry) ? 1 : 0;
+    return catalog_entry_newer(a->entry, b->entry) ? -1 : catalog_entry_newer(b->entry, a->entry) ? 1 : 0;
 }
 
 static int

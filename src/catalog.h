@@ -32,6 +32,16 @@ struct sf_entry {
     struct sf_time updated;
 };
 
+/* Capture order, for qsort() of struct sf_entry: by id (hash, then the
+ * id), then older capture first (an unknown time counts as the oldest),
+ * then file order, then line: the last of an id's run is its winner.
+ * The full build and the incremental merge (chosen.c) must agree. */
+int catalog_cmp_capture(const void *a, const void *b);
+
+/* Feed order: true when a goes before b (newer first; the same instant,
+ * the smaller id first). */
+bool catalog_entry_newer(const struct sf_entry *a, const struct sf_entry *b);
+
 /* A chosen item: the winning capture of its id and when its content last changed. */
 struct sf_item_ref {
     const struct sf_entry *entry;

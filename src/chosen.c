@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "fileio.h"
 
 /*
@@ -297,32 +298,6 @@ chosen_free(struct sf_chosen *ch)
 
 /* The catalog's orders (catalog.c): captures of one article, oldest first;
  * feed order, newer first and then the smaller id. */
-static int
-cmp_capture(const void *pa, const void *pb)
-{
-    const struct sf_entry *a = pa, *b = pb;
-    if (a->idhash != b->idhash)
-        return a->idhash < b->idhash ? -1 : 1;
-    int c = strcmp(a->id, b->id);
-    if (c)
-        return c;
-    int64_t ta = a->captured_at.set ? a->captured_at.t : INT64_MIN;
-    int64_t tb = b->captured_at.set ? b->captured_at.t : INT64_MIN;
-    if (ta != tb)
-        return ta < tb ? -1 : 1;
-    if (a->seq != b->seq)
-        return a->seq < b->seq ? -1 : 1;
-    return (a->line > b->line) - (a->line < b->line);
-}
-
-static bool
-newer(const struct sf_entry *a, const struct sf_entry *b)
-{
-    if (a->published.t != b->published.t)
-        return a->published.t > b->published.t;
-    return strcmp(a->id, b->id) < 0;
-}
-
 static struct item
 item_of(const struct sf_entry *e, const struct sf_time *updated)
 {
@@ -360,7 +335,7 @@ count_category(const struct sf_chosen *ch, const char *category, size_t *oldest)
     size_t n = 0;
     for (size_t i = 0; i < ch->n_items; i++)
         if (strcmp(ch->items[i].e.category, category) == 0) {
-            if (!n || newer(&ch->items[*oldest].e, &ch->items[i].e))
+            if (!n || catalog_entry_newer(&ch->items[*oldest].e, &ch->items[i].e))
                 *oldest = i;
             n++;
         }
@@ -376,7 +351,7 @@ offer(struct sf_chosen *ch, const struct sf_entry *e, const struct sf_time *upda
     if (n < max) {
         ch->items = xreallocarray(ch->items, ch->n_items + 1, sizeof *ch->items);
         ch->items[ch->n_items++] = item_of(e, updated);
-    } else if (newer(e, &ch->items[oldest].e)) {
+    } else if (catalog_entry_newer(e, &ch->items[oldest].e)) {
         free(ch->items[oldest].strings);
         ch->items[oldest] = item_of(e, updated);
     }
@@ -385,7 +360,7 @@ offer(struct sf_chosen *ch, const struct sf_entry *e, const struct sf_time *upda
 bool
 chosen_merge(struct sf_chosen *ch, struct sf_entry *fresh, size_t n, size_t max)
 {
-    qsort(fresh, n, sizeof *fresh, cmp_capture);
+    qsort(fresh, n, sizeof *fresh, catalog_cmp_capture);
     for (size_t f = 0; f < n; f++) {
         const struct sf_entry *e = &fresh[f];
         uint64_t h2 = catalog_idhash2(e->id);
@@ -410,7 +385,7 @@ chosen_merge(struct sf_chosen *ch, struct sf_entry *fresh, size_t n, size_t max)
                 w = i;
         if (w != SIZE_MAX) {
             struct item *old = &ch->items[w];
-            if (strcmp(old->e.category, e->category) == 0 && !newer(&old->e, e)) {
+            if (strcmp(old->e.category, e->category) == 0 && !catalog_entry_newer(&old->e, e)) {
                 /* at least as new, same feed: it takes the old one's place */
                 free(old->strings);
                 *old = item_of(e, &updated);
