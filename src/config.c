@@ -410,9 +410,11 @@ site_base_url(struct loader *l, const struct node *v, void *t)
     if (!get_string(l, v, "site.base_url", &s))
         return;
     struct sf_buf b;
-    buf_init(&b, 4096);
+    buf_init(&b, 0);
     if (!url_normalize(s, strlen(s), &b)) {
         fail(l, v, "site.base_url must be an absolute http or https URL, not '%s'", s);
+    } else if (b.len + (b.data[b.len - 1] != '/') > SF_MAX_URL) {
+        fail(l, v, "site.base_url is longer than %u bytes, percent-encoded", SF_MAX_URL);
     } else {
         /* Feed URLs are made by appending to it. */
         char *q = strpbrk(b.data, "?#");
@@ -779,12 +781,15 @@ websub_hubs(struct loader *l, const struct node *v, void *t)
         if (!get_string(l, v->kids[i], "websub.hubs[]", &s))
             continue;
         struct sf_buf b;
-        buf_init(&b, 4096);
-        if (url_normalize(s, strlen(s), &b))
-            c->websub.hubs[c->websub.n_hubs++] = buf_steal(&b, NULL);
-        else
+        buf_init(&b, 0);
+        if (!url_normalize(s, strlen(s), &b))
             fail(l, v->kids[i], "websub.hubs[] must be an absolute http or https URL, not '%s'",
                  s);
+        else if (b.len > SF_MAX_URL)
+            fail(l, v->kids[i], "websub.hubs[] is longer than %u bytes, percent-encoded",
+                 SF_MAX_URL);
+        else
+            c->websub.hubs[c->websub.n_hubs++] = buf_steal(&b, NULL);
         buf_finish(&b);
         free(s);
     }

@@ -20,6 +20,7 @@
 #define SF_MAX_CATEGORY 256               /* bytes of a category name */
 #define SF_MAX_SLUG 64                    /* bytes of a feed's directory name */
 #define SF_MAX_META_SEARCH 32             /* lines after the title searched for the meta line */
+#define SF_MAX_URL 4096u                  /* bytes of site.base_url or a hub, percent-encoded */
 #define SF_MAX_CONFIG_SIZE (1u << 20)     /* bytes of feeds.yaml */
 #define SF_MAX_CONFIG_DEPTH 16            /* nesting of feeds.yaml */
 #define SF_MAX_CONFIG_NODES 100000        /* scalars, maps and lists in feeds.yaml */
