@@ -151,13 +151,12 @@ static char *
 decode(const char *s)
 {
     struct sf_buf b;
-    buf_init(&b, 4096);
+    buf_init(&b, 0); /* the file is bounded (MAX_SIZE) */
     for (; *s; s++) {
         if (*s == '%') {
             int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
-            if (lo < 0 || (hi == 0 && lo == 0))
+            if (lo < 0 || (hi == 0 && lo == 0) || !buf_append_char(&b, (char)(hi * 16 + lo)))
                 goto bad;
-            buf_append_char(&b, (char)(hi * 16 + lo));
             s += 2;
         } else if ((unsigned char)*s <= ' ') {
             goto bad;
