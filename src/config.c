@@ -928,32 +928,21 @@ config_load(const char *path, struct sf_errors *errs)
     struct stat st;
     struct sf_config *c = NULL;
     struct sf_buf b;
-    /* One byte past the limit, to tell a file at the limit from a larger one. */
-    buf_init(&b, SF_MAX_CONFIG_SIZE + 1);
+    buf_init(&b, SF_MAX_CONFIG_SIZE);
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         errors_add(errs, path, 0, 0, "not a regular file");
         goto out;
     }
-    for (;;) {
-        size_t want = b.limit - b.len < 65536 ? b.limit - b.len : 65536;
-        char *dst = want && (uintmax_t)st.st_size <= SF_MAX_CONFIG_SIZE ? buf_reserve(&b, want)
-                                                                        : NULL;
-        if (!dst) {
-            /* refused from its size where the size says so: never read whole */
-            errors_add(errs, path, 0, 0, "larger than the %u KiB configuration limit",
-                       SF_MAX_CONFIG_SIZE >> 10);
-            goto out;
-        }
-        ssize_t r = read(fd, dst, want);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            errors_add(errs, path, 0, 0, "cannot read: %s", strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        buf_commit(&b, (size_t)r);
+    /* refused from its size where the size says so: never read whole */
+    int r = (uintmax_t)st.st_size <= SF_MAX_CONFIG_SIZE ? buf_read_fd(&b, fd) : 0;
+    if (r < 0) {
+        errors_add(errs, path, 0, 0, "cannot read: %s", strerror(errno));
+        goto out;
+    }
+    if (r == 0) {
+        errors_add(errs, path, 0, 0, "larger than the %u KiB configuration limit",
+                   SF_MAX_CONFIG_SIZE >> 10);
+        goto out;
     }
     c = config_load_buffer(b.data ? b.data : "", b.len, path, errs);
 out:

@@ -250,20 +250,7 @@ state_load(const char *state_dir)
         return s;
     struct sf_buf b;
     buf_init(&b, MAX_SIZE);
-    bool ok = true;
-    for (;;) {
-        char *dst = buf_reserve(&b, 65536);
-        ssize_t r = dst ? read(fd, dst, 65536) : -1;
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            ok = false;
-            break;
-        }
-        if (r == 0)
-            break;
-        buf_commit(&b, (size_t)r);
-    }
+    bool ok = buf_read_fd(&b, fd) == 1;
     close(fd);
     if (!ok || !b.data || !parse(s, b.data, b.len)) {
         state_free(s);

@@ -2,6 +2,7 @@
 /* util.c - allocation policy, growable buffers, hashing, errors */
 #include "util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,28 @@ buf_commit(struct sf_buf *b, size_t n)
 {
     b->len += n;
     b->data[b->len] = '\0';
+}
+
+int
+buf_read_fd(struct sf_buf *b, int fd)
+{
+    for (;;) {
+        size_t room = b->limit - b->len, want = room < 65536 ? room : 65536;
+        char probe;
+        /* At the limit one byte more is asked for, into a probe: the end of
+         * the file there is a file exactly at the limit. */
+        char *dst = want ? buf_reserve(b, want) : &probe;
+        ssize_t r = read(fd, dst, want ? want : 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            return 1;
+        if (!want)
+            return 0;
+        buf_commit(b, (size_t)r);
+    }
 }
 
 bool

@@ -72,6 +72,10 @@ char *buf_reserve(struct sf_buf *b, size_t n);
 void buf_commit(struct sf_buf *b, size_t n);
 /* Hands the storage to the caller (NUL-terminated) and empties the buffer. */
 char *buf_steal(struct sf_buf *b, size_t *len);
+/* Appends what is left of fd up to its end: 1 when all of it fit within
+ * the limit (exactly at the limit included), 0 when there was more (what
+ * fit stays), -1 on a read error, with errno set. */
+int buf_read_fd(struct sf_buf *b, int fd);
 
 /*
  * Fixed-width little-endian encoding, for the files snapfeed writes for

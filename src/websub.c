@@ -220,23 +220,15 @@ read_queue(struct sf_websub_state *s, struct sf_error *err)
         error_set(err, s->path, 0, 0, "not a regular file");
         goto out;
     }
-    for (;;) {
-        char *dst = buf_reserve(&s->loaded, 65536);
-        if (!dst) {
-            error_set(err, s->path, 0, 0, "larger than the %u MiB limit of the queue",
-                      SF_MAX_QUEUE_SIZE >> 20);
-            goto out;
-        }
-        ssize_t r = read(fd, dst, 65536);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            error_set(err, s->path, 0, 0, "cannot read: %s", strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        buf_commit(&s->loaded, (size_t)r);
+    int r = buf_read_fd(&s->loaded, fd);
+    if (r < 0) {
+        error_set(err, s->path, 0, 0, "cannot read: %s", strerror(errno));
+        goto out;
+    }
+    if (r == 0) {
+        error_set(err, s->path, 0, 0, "larger than the %u MiB limit of the queue",
+                  SF_MAX_QUEUE_SIZE >> 20);
+        goto out;
     }
     s->existed = true;
     ok = true;

@@ -405,6 +405,35 @@ def case_ping_all(tmp):
     site.close()
 
 
+def case_queue_limit(tmp):
+    """A queue file of exactly SF_MAX_QUEUE_SIZE (64 MiB) is read and
+    delivered; one byte more is refused with one line naming it, and left
+    as it was (64 KiB short of the limit it once was refused too)."""
+    site = Site(tmp)
+    h = site.hub()
+    site.build()
+    h.take()
+    topic = BASE + "tech/rss.xml"
+    line = f"{h.url}\t{topic}\n".encode()
+    limit = 64 << 20
+    for size, name in ((limit - 1000, "near the limit"), (limit, "at the limit"),
+                       (limit + 1, "over the limit")):
+        comment = b"#" + b"x" * (size - len(line) - 2) + b"\n"
+        with open(site.queue_file, "wb") as f:
+            f.write(comment + line)
+        p = site.run("ping", "-q")
+        if size <= limit:
+            check_pings(f"queue {name}", site, h, {topic: "tech/rss.xml"})
+            if p.returncode != 0 or p.stderr or site.queue() is not None:
+                fail(f"queue {name}: exit {p.returncode}, {p.stderr[:200]!r}")
+        else:
+            want = f"snapfeed: {site.queue_file}: larger than the 64 MiB limit of the queue\n"
+            if p.returncode != 1 or p.stderr != want or h.take() or \
+                    os.path.getsize(site.queue_file) != size:
+                fail(f"queue {name}: exit {p.returncode}, {p.stderr[:200]!r}")
+    site.close()
+
+
 def case_no_push(tmp):
     """--no-push and --dry-run write no queue and send nothing, even to a
     hub that is down; the feeds still advertise the hub."""
