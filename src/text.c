@@ -9,7 +9,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SF_NO_VECTOR_SCAN)
 /* -DSF_NO_VECTOR_SCAN builds the portable scan only (to compare them) */
 #include <immintrin.h>
-#define SF_SCAN_SSSE3 1
+#define SF_SCAN_VECTOR 1
 #endif
 
 bool
@@ -114,9 +114,9 @@ invalid:
     return false;
 }
 
-#ifdef SF_SCAN_SSSE3
+#ifdef SF_SCAN_VECTOR
 /*
- * The same checks sixteen bytes at a time, for CPUs with SSSE3 (pshufb).
+ * The same checks 32 bytes at a time with AVX2, or 16 with SSSE3 (pshufb).
  * Validation classifies each byte by the high nibble of the byte before
  * it, the low nibble of the byte before it and its own high nibble: three
  * table look-ups whose AND is non-zero exactly where two adjacent bytes
@@ -142,105 +142,100 @@ enum {
     CARRY = TOO_SHORT | TOO_LONG | TWO_CONTS,
 };
 
-__attribute__((target("ssse3"))) static bool
-scan_ssse3(const unsigned char *s, size_t n, bool *dirty)
-{
-    static const unsigned char t1h[16] = {
-        TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
-        TWO_CONTS, TWO_CONTS, TWO_CONTS, TWO_CONTS,
-        TOO_SHORT | OVERLONG_2, TOO_SHORT, TOO_SHORT | OVERLONG_3 | SURROGATE,
-        TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4,
-    };
-    static const unsigned char t1l[16] = {
-        CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4, CARRY | OVERLONG_2, CARRY, CARRY,
-        CARRY | TOO_LARGE, CARRY | TOO_LARGE | TOO_LARGE_1000,
-        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
-        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
-        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
-        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE,
-        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
-    };
-    static const unsigned char t2h[16] = {
-        TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
-        TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4,
-        TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
-        TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
-        TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
-        TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
-    };
-    const __m128i byte1_high = _mm_loadu_si128((const __m128i *)(const void *)t1h);
-    const __m128i byte1_low = _mm_loadu_si128((const __m128i *)(const void *)t1l);
-    const __m128i byte2_high = _mm_loadu_si128((const __m128i *)(const void *)t2h);
-    const __m128i nibble = _mm_set1_epi8(0x0F);
-    __m128i prev = _mm_setzero_si128(), error = _mm_setzero_si128();
-    __m128i ugly = _mm_setzero_si128();
-    unsigned char tail[32];
-    size_t i = 0;
-    /* the last block is the rest padded with spaces, and one more block of
-     * spaces when there is no rest: a form cut short at the end meets a
-     * space and is TOO_SHORT, so no separate end check is needed */
-    for (bool last = false; !last;) {
-        __m128i in;
-        if (n - i >= 16) {
-            in = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            i += 16;
-        } else {
-            memset(tail, ' ', 16);
-            if (n > i)   /* s may be NULL when n is 0 */
-                memcpy(tail, s + i, n - i);
-            in = _mm_loadu_si128((const __m128i *)(const void *)tail);
-            i = n;
-            last = true;
-        }
-        __m128i prev1 = _mm_alignr_epi8(in, prev, 15);
-        __m128i sc = _mm_and_si128(
-            _mm_and_si128(
-                _mm_shuffle_epi8(byte1_high, _mm_and_si128(_mm_srli_epi16(prev1, 4), nibble)),
-                _mm_shuffle_epi8(byte1_low, _mm_and_si128(prev1, nibble))),
-            _mm_shuffle_epi8(byte2_high, _mm_and_si128(_mm_srli_epi16(in, 4), nibble)));
-        __m128i prev2 = _mm_alignr_epi8(in, prev, 14);
-        __m128i prev3 = _mm_alignr_epi8(in, prev, 13);
-        /* a third byte (E0.. two back) or a fourth (F0.. three back): 0x80 */
-        __m128i must = _mm_and_si128(
-            _mm_or_si128(_mm_subs_epu8(prev2, _mm_set1_epi8((char)(0xE0 - 0x80))),
-                         _mm_subs_epu8(prev3, _mm_set1_epi8((char)(0xF0 - 0x80)))),
-            _mm_set1_epi8((char)0x80));
-        error = _mm_or_si128(error, _mm_xor_si128(must, sc));
+static const unsigned char t1h[16] = {
+    TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
+    TWO_CONTS, TWO_CONTS, TWO_CONTS, TWO_CONTS,
+    TOO_SHORT | OVERLONG_2, TOO_SHORT, TOO_SHORT | OVERLONG_3 | SURROGATE,
+    TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4,
+};
+static const unsigned char t1l[16] = {
+    CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4, CARRY | OVERLONG_2, CARRY, CARRY,
+    CARRY | TOO_LARGE, CARRY | TOO_LARGE | TOO_LARGE_1000,
+    CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+    CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+    CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+    CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE,
+    CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+};
+static const unsigned char t2h[16] = {
+    TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
+    TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4,
+    TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
+    TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
+    TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
+    TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
+};
 
-        /* what text_copy_clean removes: controls but LF, DEL, C1 controls
-         * (C2 80..9F), U+FFFE and U+FFFF (EF BF BE..BF); exact once the
-         * bytes are known to be valid */
-        __m128i ctrl = _mm_andnot_si128(
-            _mm_cmpeq_epi8(in, _mm_set1_epi8('\n')),
-            _mm_cmpeq_epi8(_mm_max_epu8(in, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F)));
-        __m128i del = _mm_cmpeq_epi8(in, _mm_set1_epi8(0x7F));
-        __m128i c1 = _mm_and_si128(
-            _mm_cmpeq_epi8(prev1, _mm_set1_epi8((char)0xC2)),
-            _mm_cmpeq_epi8(_mm_min_epu8(in, _mm_set1_epi8((char)0x9F)), in));
-        __m128i nonchar = _mm_and_si128(
-            _mm_and_si128(_mm_cmpeq_epi8(prev2, _mm_set1_epi8((char)0xEF)),
-                          _mm_cmpeq_epi8(prev1, _mm_set1_epi8((char)0xBF))),
-            _mm_cmpeq_epi8(_mm_max_epu8(in, _mm_set1_epi8((char)0xBE)), in));
-        ugly = _mm_or_si128(ugly, _mm_or_si128(_mm_or_si128(ctrl, del), _mm_or_si128(c1, nonchar)));
-        prev = in;
-    }
-    if (_mm_movemask_epi8(_mm_cmpeq_epi8(error, _mm_setzero_si128())) != 0xFFFF)
-        return false;
-    *dirty = _mm_movemask_epi8(_mm_cmpeq_epi8(ugly, _mm_setzero_si128())) != 0xFFFF;
-    return true;
-}
+/* The kernel, once per vector width: src/text_scan.h reads V_* macros. */
+#define SCAN_KERNEL scan_ssse3
+#define SCAN_TARGET "ssse3"
+#define V __m128i
+#define V_WIDTH 16
+#define V_LOAD(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+#define V_TABLE(t) V_LOAD(t)
+#define V_BYTE(c) _mm_set1_epi8((char)(c))
+#define V_ZERO() _mm_setzero_si128()
+#define V_AND _mm_and_si128
+#define V_OR _mm_or_si128
+#define V_XOR _mm_xor_si128
+#define V_ANDNOT _mm_andnot_si128
+#define V_EQ _mm_cmpeq_epi8
+#define V_MAX _mm_max_epu8
+#define V_MIN _mm_min_epu8
+#define V_SUBS _mm_subs_epu8
+#define V_SHUF _mm_shuffle_epi8
+#define V_HIGH(x) _mm_and_si128(_mm_srli_epi16(x, 4), V_BYTE(0x0F))
+/* the input shifted by k bytes, with the last k of prev in front */
+#define V_BACK(in, prev, k) _mm_alignr_epi8(in, prev, 16 - (k))
+#define V_ANY(x) (_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128())) != 0xFFFF)
+#include "text_scan.h"
+
+#define SCAN_KERNEL scan_avx2
+#define SCAN_TARGET "avx2"
+#define V __m256i
+#define V_WIDTH 32
+#define V_LOAD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define V_TABLE(t) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(t)))
+#define V_BYTE(c) _mm256_set1_epi8((char)(c))
+#define V_ZERO() _mm256_setzero_si256()
+#define V_AND _mm256_and_si256
+#define V_OR _mm256_or_si256
+#define V_XOR _mm256_xor_si256
+#define V_ANDNOT _mm256_andnot_si256
+#define V_EQ _mm256_cmpeq_epi8
+#define V_MAX _mm256_max_epu8
+#define V_MIN _mm256_min_epu8
+#define V_SUBS _mm256_subs_epu8
+#define V_SHUF _mm256_shuffle_epi8   /* within each 16-byte lane: the tables are in both */
+#define V_HIGH(x) _mm256_and_si256(_mm256_srli_epi16(x, 4), V_BYTE(0x0F))
+/* alignr works within lanes: first line up prev's high lane below in's low one */
+#define V_BACK(in, prev, k) \
+    _mm256_alignr_epi8(in, _mm256_permute2x128_si256(prev, in, 0x21), 16 - (k))
+#define V_ANY(x) (!_mm256_testz_si256(x, x))
+#include "text_scan.h"
 #endif
+
+static unsigned scan_width = 32;
+
+void
+text_scan_limit_width(unsigned bytes)
+{
+    scan_width = bytes;
+}
 
 bool
 text_scan(const char *str, size_t n, size_t *bad, bool *dirty)
 {
-#ifdef SF_SCAN_SSSE3
-    if (__builtin_cpu_supports("ssse3")) {
+#ifdef SF_SCAN_VECTOR
+    if (scan_width >= 32 && __builtin_cpu_supports("avx2")) {
+        if (scan_avx2((const unsigned char *)str, n, dirty))
+            return true;
+    } else if (scan_width >= 16 && __builtin_cpu_supports("ssse3")) {
         if (scan_ssse3((const unsigned char *)str, n, dirty))
             return true;
-        /* invalid: the portable scan says where (and what it saw before) */
     }
 #endif
+    /* or invalid: the portable scan says where (and what it saw before) */
     return text_scan_portable(str, n, bad, dirty);
 }
 

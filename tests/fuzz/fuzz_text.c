@@ -50,12 +50,23 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
-    size_t bad1 = SIZE_MAX, bad2 = SIZE_MAX;
+    size_t bad1 = SIZE_MAX;
     bool dirty = false;
-    bool valid = text_utf8_valid(s, size, &bad1);
-    if (text_scan(s, size, &bad2, &dirty) != valid || (!valid && (bad1 != bad2 || bad1 >= size)))
+    bool valid = text_scan_portable(s, size, &bad1, &dirty);
+    if ((!valid && bad1 >= size) || (valid && dirty != text_needs_clean(s, size, true)))
         abort();
-    if (valid && dirty != text_needs_clean(s, size, true))
+    /* every vector scan (of those the CPU has) says the same */
+    static const unsigned widths[] = {32, 16};
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+        size_t bad2 = SIZE_MAX;
+        bool dirty2 = false;
+        text_scan_limit_width(widths[i]);
+        if (text_scan(s, size, &bad2, &dirty2) != valid || (!valid && bad1 != bad2) ||
+            (valid && dirty2 != dirty))
+            abort();
+    }
+    text_scan_limit_width(32);
+    if (text_utf8_valid(s, size, NULL) != valid)
         abort();
 
     if (valid) {

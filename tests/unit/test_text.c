@@ -49,7 +49,7 @@ test_utf8(void **state)
 /* text_scan agrees with the two checks it fuses, at every length and
  * alignment (the 8-byte fast path must not skip what the slow one sees). */
 static void
-test_scan(void **state)
+scan_samples(void)
 {
     /* No bytes at all may come as a NULL pointer (an empty file). */
     size_t bad0 = 99;
@@ -92,7 +92,7 @@ test_scan(void **state)
  * the edges of each form, controls, DEL, C1, U+FFFE/FFFF, long CJK runs
  * crossing 16-byte blocks, and forms cut short at the end. */
 static void
-test_scan_random(void **state)
+scan_random(void)
 {
     static const char *const pieces[] = {
         "a", " ", "\n", "\t", "\r", "\x01", "\x1f", "\x7f", "教", "育", "，", "。", "\xe3\x80\x80",
@@ -351,12 +351,24 @@ test_find(void **state)
     assert_ptr_equal(text_find(aab, 3, "ab", 2), aab + 1);
 }
 
+/* Each vector scan the CPU has, against the portable one. */
+static void
+test_scan(void **state)
+{
+    static const unsigned widths[] = {32, 16};
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+        text_scan_limit_width(widths[i]);
+        scan_samples();
+        scan_random();
+    }
+    text_scan_limit_width(32);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8),           cmocka_unit_test(test_scan),
-        cmocka_unit_test(test_scan_random),
         cmocka_unit_test(test_cut),
         cmocka_unit_test(test_gb18030),
         cmocka_unit_test(test_trim_and_clean), cmocka_unit_test(test_cut_sentence),
