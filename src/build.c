@@ -1071,7 +1071,7 @@ name_category_pages(const struct sf_feed_sel *f, char (*names)[SF_PAGE_NAME_LEN]
 {
     for (size_t i = 0; i < f->n_items; i++)
         by[i] = &f->items[i];
-    qsort(by, f->n_items, sizeof *by, cmp_refs_by_hash);
+    sf_sort(by, f->n_items, sizeof *by, cmp_refs_by_hash);
     for (size_t i = 0; i < f->n_items;) {
         size_t j = i + 1;
         while (j < f->n_items && by[j]->entry->idhash == by[i]->entry->idhash)
@@ -1414,7 +1414,7 @@ merge_chosen(struct run *r)
     uint64_t *want = xcalloc(r->n_fresh ? r->n_fresh : 1, sizeof *want);
     for (size_t i = 0; i < r->n_fresh; i++)
         want[i] = r->fresh[i].idhash;
-    qsort(want, r->n_fresh, sizeof *want, cmp_u64);
+    sf_sort(want, r->n_fresh, sizeof *want, cmp_u64);
     r->chosen = chosen_load(c->output.state_dir, chosen_settings(c), old_digest, want,
                             r->n_fresh);
     free(want);

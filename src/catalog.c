@@ -309,7 +309,7 @@ spill(struct sf_catalog *cat)
         cat->spill_failed = true;
         return;
     }
-    qsort(cat->entries, cat->n, sizeof *cat->entries, cmp_bucket);
+    sf_sort(cat->entries, cat->n, sizeof *cat->entries, cmp_bucket);
     struct run run;
     struct sf_buf *b = &cat->spill_buf;
     buf_clear(b);
@@ -473,7 +473,7 @@ static void
 choose(struct sf_catalog *cat, struct sf_entry *v, size_t n)
 {
     size_t max = cat->config->output.max_items;
-    qsort(v, n, sizeof *v, catalog_cmp_capture);
+    sf_sort(v, n, sizeof *v, catalog_cmp_capture);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && v[j].idhash == v[i].idhash && strcmp(v[j].id, v[i].id) == 0)
@@ -617,7 +617,7 @@ settle(struct category *c)
     c->items = xcalloc(c->n ? c->n : 1, sizeof *c->items);
     for (size_t i = 0; i < c->n; i++)
         c->items[i] = (struct sf_item_ref){&c->heap[i].e, c->heap[i].updated, NULL};
-    qsort(c->items, c->n, sizeof *c->items, cmp_items);
+    sf_sort(c->items, c->n, sizeof *c->items, cmp_items);
 }
 
 bool
@@ -658,7 +658,7 @@ catalog_select(struct sf_catalog *cat, const struct sf_feed_sel **feeds, size_t 
     for (size_t i = 0; i < cat->n_cats; i++)
         if (cat->cats[i].n)
             order[n++] = &cat->cats[i];
-    qsort(order, n, sizeof *order, cmp_category_order);
+    sf_sort(order, n, sizeof *order, cmp_category_order);
     assign_slugs(cat, order, n);
     if (cat->all.n) {
         /* "all" goes first */

@@ -360,7 +360,7 @@ offer(struct sf_chosen *ch, const struct sf_entry *e, const struct sf_time *upda
 bool
 chosen_merge(struct sf_chosen *ch, struct sf_entry *fresh, size_t n, size_t max)
 {
-    qsort(fresh, n, sizeof *fresh, catalog_cmp_capture);
+    sf_sort(fresh, n, sizeof *fresh, catalog_cmp_capture);
     for (size_t f = 0; f < n; f++) {
         const struct sf_entry *e = &fresh[f];
         uint64_t h2 = catalog_idhash2(e->id);
@@ -483,7 +483,7 @@ bool
 chosen_out_merged_ids(struct sf_chosen_out *o, const struct sf_chosen *ch)
 {
     /* the file's articles again, in order, the merged ones in their places */
-    qsort(ch->upd, ch->n_upd, sizeof *ch->upd, cmp_ids);
+    sf_sort(ch->upd, ch->n_upd, sizeof *ch->upd, cmp_ids);
     struct reader r;
     bool ok = reader_open(&r, ch->dirfd, ch->settings, ch->digest);
     size_t u = 0;

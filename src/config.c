@@ -725,7 +725,7 @@ check_repeats(struct loader *l, const struct node *v)
     for (size_t i = 0; i < c->n_feeds; i++)
         if (c->feeds[i].slug)
             by[n++] = &c->feeds[i];
-    qsort(by, n, sizeof *by, cmp_by_slug);
+    sf_sort(by, n, sizeof *by, cmp_by_slug);
     for (size_t i = 1; i < n; i++)
         if (strcmp(by[i - 1]->slug, by[i]->slug) == 0)
             fail(l, v->kids[by[i] - c->feeds], "slug '%s' is used twice in feeds", by[i]->slug);
@@ -733,7 +733,7 @@ check_repeats(struct loader *l, const struct node *v)
     for (size_t i = 0; i < c->n_feeds; i++)
         if (c->feeds[i].category)
             by[n++] = &c->feeds[i];
-    qsort(by, n, sizeof *by, cmp_by_category);
+    sf_sort(by, n, sizeof *by, cmp_by_category);
     for (size_t i = 1; i < n; i++)
         if (strcmp(by[i - 1]->category, by[i]->category) == 0)
             fail(l, v->kids[by[i] - c->feeds], "category '%s' is listed twice in feeds",

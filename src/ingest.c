@@ -210,7 +210,7 @@ frame_open(struct frame *f, int fd, char *path, struct stat_pool *pool, struct s
         error_set(err, path, 0, 0, "cannot read directory: %s", strerror(errno));
     closedir(d);
     if (f->n > 1)
-        qsort(f->names, f->n, sizeof *f->names, cmp_names);
+        sf_sort(f->names, f->n, sizeof *f->names, cmp_names);
     if (ok)
         stat_all(pool, f);
     return ok;

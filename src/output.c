@@ -514,7 +514,7 @@ output_list_feeds(const char *dir, const char *const *names, size_t n_names, cha
         return false;
     }
     if (n)
-        qsort(v, n, sizeof *v, compare_paths);
+        sf_sort(v, n, sizeof *v, compare_paths);
     *paths = v;
     *n_paths = n;
     return true;

@@ -5,11 +5,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define SF_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #define SF_NORETURN __attribute__((noreturn))
 #define SF_FALLTHROUGH __attribute__((fallthrough))
 #define SF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* qsort() for arrays that may be empty: an empty one is often NULL, and
+ * qsort's pointer must never be (UBSan says so; libc may rely on it). */
+static inline void
+sf_sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(v, n, size, cmp);
+}
 
 /*
  * Out-of-memory policy: every allocation goes through these wrappers, which

@@ -199,6 +199,49 @@ def case_hostile(tmp):
         failures.append(f"symlinked slug message: {p.stderr!r}")
 
 
+def case_empty_archive(tmp):
+    """An archive with no captures, or only rejected ones, builds the front
+    page and an empty feeds.opml (exit 0, or 3 for the rejection) and no
+    feed; captures that all go away later leave the feeds as they were
+    last written, no longer listed (undefined behaviour once: qsort of a
+    NULL array with no entries)."""
+    inp = os.path.join(tmp, "in")
+    os.makedirs(inp)
+    cfg = config_for(tmp, inputs=inp, name="empty.yaml")
+    out = os.path.join(tmp, "out")
+    p = build(out, config=cfg)
+    opml = os.path.join(out, "feeds.opml")
+    if p.returncode != 0 or p.stderr or \
+            p.stdout != "0 captures, 0 rejected, 0 feeds, 0 changed\n" or \
+            sorted(os.listdir(out)) != [".snapfeed.lock", "feeds.opml", "index.html", "style.css"]:
+        failures.append(f"empty archive: exit {p.returncode}, {p.stdout!r} {p.stderr!r}, "
+                        f"{sorted(os.listdir(out))}")
+    feedcheck.xmllint(opml, failures)
+    with open(opml, encoding="utf-8") as f:
+        if "<outline" in f.read():
+            failures.append("empty archive: feeds.opml lists a feed")
+    if pagecheck.check_pages(out, failures) != 1:
+        failures.append("empty archive: not one page")
+    shutil.copy(os.path.join(CAPTURES, "bad-no-date.txt"), inp)
+    p = build(out, config=cfg)
+    if p.returncode != 3 or "0 captures" in p.stdout or "1 rejected, 0 feeds" not in p.stdout:
+        failures.append(f"only a rejected capture: exit {p.returncode}, {p.stdout!r}")
+    # captures come, then all go
+    copy_captures(inp, ["edu-full.txt"])
+    p = build(out, config=cfg)
+    feeds = sorted(d for d in os.listdir(out) if os.path.isdir(os.path.join(out, d)))
+    before = {k: v for k, v in snapshot(out).items() if "/" in k}
+    for name in os.listdir(inp):
+        os.unlink(os.path.join(inp, name))
+    p = build(out, config=cfg)
+    after = {k: v for k, v in snapshot(out).items() if "/" in k}
+    with open(opml, encoding="utf-8") as f:
+        listed = "<outline" in f.read()
+    if p.returncode != 0 or feeds != ["all", "education"] or after != before or listed:
+        failures.append(f"all captures gone: exit {p.returncode}, feeds {feeds}, "
+                        f"kept as they were: {after == before}, still listed: {listed}")
+
+
 def run_as_nobody(args, **kw):
     return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                            sfwrap.SNAPFEED] + args, capture_output=True, text=True,
