@@ -147,6 +147,18 @@ warnx(const char *fmt, ...)
     va_end(ap);
 }
 
+/* status, unless what went to stdout could not all be written: a full
+ * disk or a closed pipe must not pass for success. */
+static int
+stdout_status(int status)
+{
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        warnx("<stdout>: write error");
+        return SF_EXIT_FATAL;
+    }
+    return status;
+}
+
 static void
 print_problem(const struct sf_error *e)
 {
@@ -257,10 +269,10 @@ parse_args(int argc, char **argv, struct args *a)
         switch (c) {
         case OPT_HELP:
             help(a->cmd);
-            return SF_EXIT_OK;
+            return stdout_status(SF_EXIT_OK);
         case OPT_VERSION:
             printf("snapfeed %s\n", SF_VERSION);
-            return SF_EXIT_OK;
+            return stdout_status(SF_EXIT_OK);
         case OPT_CONFIG:
             a->config = optarg;
             break;
@@ -372,7 +384,6 @@ load_config(const struct args *a)
 
 struct parse_state {
     size_t records, rejected;
-    bool write_failed;
 };
 
 static void
@@ -380,8 +391,9 @@ parse_record(void *ctx, struct sf_record *r)
 {
     struct parse_state *st = ctx;
     char *json = record_to_json(r);
-    if (fputs(json, stdout) == EOF || fputc('\n', stdout) == EOF)
-        st->write_failed = true;
+    /* a failed write leaves ferror(stdout) set: stdout_status() reports it */
+    fputs(json, stdout);
+    fputc('\n', stdout);
     free(json);
     record_free(r);
     st->records++;
@@ -446,11 +458,7 @@ cmd_parse(const struct args *a)
     }
     ingest_reader_free(reader);
     config_free(c);
-    if (fflush(stdout) == EOF || ferror(stdout) || st.write_failed) {
-        warnx("<stdout>: write error");
-        return SF_EXIT_FATAL;
-    }
-    return st.rejected ? SF_EXIT_PARTIAL : SF_EXIT_OK;
+    return stdout_status(st.rejected ? SF_EXIT_PARTIAL : SF_EXIT_OK);
 }
 
 /* ---- check ------------------------------------------------------------ */
@@ -779,11 +787,7 @@ out:
     error_finish(&err);
     ingest_reader_free(st.reader);
     config_free(c);
-    if (fflush(stdout) == EOF || ferror(stdout)) {
-        warnx("<stdout>: write error");
-        return SF_EXIT_FATAL;
-    }
-    return status;
+    return stdout_status(status);
 }
 
 /* ---- progress --------------------------------------------------------- */
@@ -1000,11 +1004,7 @@ cmd_build(const struct args *a)
     build_result_finish(&res);
     error_finish(&err);
     config_free(c);
-    if (fflush(stdout) == EOF || ferror(stdout)) {
-        warnx("<stdout>: write error");
-        return SF_EXIT_FATAL;
-    }
-    return status;
+    return stdout_status(status);
 }
 
 /* ---- ping ------------------------------------------------------------- */
@@ -1033,11 +1033,7 @@ cmd_ping(const struct args *a)
     build_result_finish(&res);
     error_finish(&err);
     config_free(c);
-    if (fflush(stdout) == EOF || ferror(stdout)) {
-        warnx("<stdout>: write error");
-        return SF_EXIT_FATAL;
-    }
-    return status;
+    return stdout_status(status);
 }
 
 int

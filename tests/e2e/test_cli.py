@@ -183,6 +183,23 @@ def case_check_explains(tmp):
         fail(f"check: missing input: {p.stderr!r}")
 
 
+def case_stdout_full(tmp):
+    """Output that cannot be written (stdout on /dev/full) is an error, exit
+    1 with one line, for every command and for --help and --version too
+    (--help once said nothing and exited 0)."""
+    cfg = config_for(tmp)
+    capture = os.path.join(e2eutil.CAPTURES, "edu-full.txt")
+    for args in (["--help"], ["--version"], ["build", "--help"], ["parse", capture],
+                 ["check", "-c", cfg], ["build", "-c", cfg, "-o", os.path.join(tmp, "out")]):
+        with open("/dev/full", "w") as full:
+            p = subprocess.run(sfwrap.WRAP + [sfwrap.SNAPFEED] + args, stdout=full,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                               timeout=sfwrap.TIMEOUT)
+        last = p.stderr.splitlines()[-1:] or [""]
+        if p.returncode != 1 or last != ["snapfeed: <stdout>: write error"]:
+            fail(f"{' '.join(args[:2])} > /dev/full: exit {p.returncode}, {p.stderr[-200:]!r}")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
