@@ -168,7 +168,7 @@ buf_read_fd(struct sf_buf *b, int fd)
 {
     for (;;) {
         size_t room = b->limit - b->len, want = room < 65536 ? room : 65536;
-        char probe;
+        char probe = 0;
         /* At the limit one byte more is asked for, into a probe: the end of
          * the file there is a file exactly at the limit. */
         char *dst = want ? buf_reserve(b, want) : &probe;
