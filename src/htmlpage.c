@@ -131,7 +131,8 @@ static const struct tag {
 static int
 cmp_name(const void *key, const void *elem)
 {
-    return strcmp(key, *(const char *const *)elem);
+    const struct tag *t = elem;
+    return strcmp(key, t->name);
 }
 
 static unsigned
@@ -983,11 +984,12 @@ resolve(struct page *pg, struct sf_error *err)
 
     static const enum cand title_order[] = {C_LD_HEADLINE, C_OG_TITLE, C_CMS_TITLE, C_TITLE};
     int t = first_of(pg, title_order, SF_ARRAY_LEN(title_order));
-    if (t < 0) {
+    const char *title = t >= 0 ? pg->cand[t] : NULL;
+    if (!title) {
         error_set(err, pg->path, 0, 0, "no title: no JSON-LD headline, og:title or <title>");
         return false;
     }
-    r->title = t == C_TITLE ? strip_site(pg, pg->cand[t], r->source) : pg->cand[t];
+    r->title = t == C_TITLE ? strip_site(pg, title, r->source) : title;
     r->line = pg->cand_line[t] ? pg->cand_line[t] : 1;
     if (!take_published(pg, err))
         return false;
