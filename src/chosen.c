@@ -2,7 +2,6 @@
 /* chosen.c - what the last run chose, so a run that only adds captures merges them in */
 #include "chosen.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,21 +63,7 @@ struct reader {
 static bool
 need(struct reader *r, size_t n)
 {
-    if (r->pos > 65536) {
-        memmove(r->b.data, r->b.data + r->pos, r->b.len - r->pos);
-        r->b.len -= r->pos;
-        r->pos = 0;
-    }
-    while (r->b.len - r->pos < n) {
-        char *dst = buf_reserve(&r->b, 65536);
-        ssize_t got = dst ? read(r->fd, dst, 65536) : -1;
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return false;
-        buf_commit(&r->b, (size_t)got);
-    }
-    return true;
+    return buf_window_need(&r->b, &r->pos, NULL, r->fd, n);
 }
 
 static const unsigned char *

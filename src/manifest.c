@@ -184,26 +184,7 @@ record_len(const unsigned char *p)
 static bool
 fill(struct sf_manifest *m, size_t n)
 {
-    if (m->in_pos > 0 && m->in_pos == m->in.len) {
-        m->in_base += m->in.len;
-        buf_clear(&m->in);
-        m->in_pos = 0;
-    } else if (m->in_pos > 65536) {
-        memmove(m->in.data, m->in.data + m->in_pos, m->in.len - m->in_pos);
-        m->in_base += m->in_pos;
-        m->in.len -= m->in_pos;
-        m->in_pos = 0;
-    }
-    while (m->in.len - m->in_pos < n) {
-        char *dst = buf_reserve(&m->in, 65536);
-        ssize_t r = dst ? read(m->in_fd, dst, 65536) : -1;
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        buf_commit(&m->in, (size_t)r);
-    }
-    return true;
+    return buf_window_need(&m->in, &m->in_pos, &m->in_base, m->in_fd, n);
 }
 
 /* Decodes the next record of the old manifest into cur; false at its end

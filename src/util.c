@@ -186,6 +186,28 @@ buf_read_fd(struct sf_buf *b, int fd)
 }
 
 bool
+buf_window_need(struct sf_buf *b, size_t *pos, uint64_t *base, int fd, size_t n)
+{
+    if (*pos > 0 && (*pos == b->len || *pos > 65536)) {
+        memmove(b->data, b->data + *pos, b->len - *pos);
+        if (base)
+            *base += *pos;
+        b->len -= *pos;
+        *pos = 0;
+    }
+    while (b->len - *pos < n) {
+        char *dst = buf_reserve(b, 65536);
+        ssize_t r = dst ? read(fd, dst, 65536) : -1;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        buf_commit(b, (size_t)r);
+    }
+    return true;
+}
+
+bool
 buf_append(struct sf_buf *b, const void *p, size_t n)
 {
     char *dst = buf_reserve(b, n);
