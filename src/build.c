@@ -82,6 +82,7 @@ struct run {
     struct sf_ingest_reader *reader;    /* the main thread's */
     struct sf_catalog *catalog;
     struct sf_manifest *manifest;       /* NULL: parse everything */
+    unsigned jobs;                      /* threads to parse and render with */
     uint32_t seq;                       /* files handed out */
     uint32_t committed;                 /* files committed */
     bool too_many;
@@ -865,11 +866,11 @@ build_ping(const struct sf_config *c, const struct sf_ping_opts *opts,
 /* ---- rendering -------------------------------------------------------- */
 
 static bool
-stage(struct sf_output *out, const char *slug, const char *file, const struct sf_buf *b,
+stage(struct sf_output_batch *out, const char *slug, const char *file, const struct sf_buf *b,
       bool *changed, struct sf_error *err)
 {
     char *path = slug ? xasprintf("%s/%s", slug, file) : xstrdup(file);
-    bool ok = output_stage(out, path, b->data ? b->data : "", b->len, changed, err);
+    bool ok = output_batch_stage(out, path, b->data ? b->data : "", b->len, changed, err);
     free(path);
     return ok;
 }
@@ -1174,7 +1175,7 @@ unit_files(const struct sf_config *c, const struct sf_feed_sel *f,
  * for SF_FEED_COUNT + 1) gets the feed files and index.html that changed,
  * *n_pages the number of archive pages that did. */
 static bool
-write_feed(struct sf_output *out, const struct sf_render_feed *rf, struct sf_buf *b,
+write_feed(struct sf_output_batch *out, const struct sf_render_feed *rf, struct sf_buf *b,
            const char **changed, size_t *n_changed, size_t *n_pages, struct sf_error *err)
 {
     const struct sf_config *c = rf->config;
@@ -1223,9 +1224,9 @@ write_feed(struct sf_output *out, const struct sf_render_feed *rf, struct sf_buf
 /* Stages the front page and the stylesheet, unless the last run left
  * them as they must be; *digest is what they are rendered from. */
 static bool
-write_index(struct sf_output *out, const struct sf_state *old, uint64_t settings,
-            const struct sf_config *c, const struct sf_feed_sel *feeds, size_t n_feeds,
-            struct sf_buf *b, uint64_t *digest, struct sf_error *err)
+write_index(struct sf_output *out, struct sf_output_batch *batch, const struct sf_state *old,
+            uint64_t settings, const struct sf_config *c, const struct sf_feed_sel *feeds,
+            size_t n_feeds, struct sf_buf *b, uint64_t *digest, struct sf_error *err)
 {
     *digest = index_digest(settings, feeds, n_feeds);
     if (unit_intact(out, old, ":pages", *digest, SF_ARRAY_LEN(index_files)))
@@ -1248,8 +1249,71 @@ write_index(struct sf_output *out, const struct sf_state *old, uint64_t settings
         error_set(err, SF_PAGE_INDEX, 0, 0, "cannot render the front page");
         return false;
     }
-    return stage(out, NULL, SF_PAGE_INDEX, b, NULL, err) &&
-           output_stage(out, SF_PAGE_CSS, render_page_css, strlen(render_page_css), NULL, err);
+    return stage(batch, NULL, SF_PAGE_INDEX, b, NULL, err) &&
+           output_batch_stage(batch, SF_PAGE_CSS, render_page_css, strlen(render_page_css), NULL,
+                              err);
+}
+
+/*
+ * Rendering and staging, one feed at a time on each of a few threads:
+ * feeds share nothing but the records they read, and each stages into a
+ * batch of its own, joined in feed order afterwards, so what is written
+ * and reported is the same with any number of threads.
+ */
+struct feed_work {
+    const struct sf_render_feed *rf;    /* NULL: the feed is intact, skipped */
+    struct sf_output_batch *batch;
+    const char *changed[SF_FEED_COUNT + 1];
+    size_t n_changed, n_pages;
+    bool ok;
+    struct sf_error err;
+};
+
+struct feed_pool {
+    struct feed_work *work;
+    size_t n, next;
+    pthread_mutex_t mu;
+};
+
+static void *
+feed_main(void *arg)
+{
+    struct feed_pool *p = arg;
+    struct sf_buf b;
+    buf_init(&b, 0);
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t f = p->next < p->n ? p->next++ : p->n;
+        pthread_mutex_unlock(&p->mu);
+        if (f == p->n)
+            break;
+        struct feed_work *w = &p->work[f];
+        w->ok = !w->rf ||
+                write_feed(w->batch, w->rf, &b, w->changed, &w->n_changed, &w->n_pages, &w->err);
+    }
+    buf_finish(&b);
+    return NULL;
+}
+
+static void
+write_feeds_on_threads(struct feed_work *work, size_t n, unsigned jobs)
+{
+    struct feed_pool p = {.work = work, .n = n};
+    size_t busy = 0;
+    for (size_t f = 0; f < n; f++)
+        busy += work[f].rf != NULL;
+    size_t want = jobs < busy ? jobs : busy;
+    pthread_t *threads = xcalloc(want ? want : 1, sizeof *threads);
+    size_t started = 0;
+    pthread_mutex_init(&p.mu, NULL);
+    /* this thread takes part; one that cannot start is not needed */
+    while (started + 1 < want && pthread_create(&threads[started], NULL, feed_main, &p) == 0)
+        started++;
+    feed_main(&p);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&p.mu);
+    free(threads);
 }
 
 /* ---- the second half of a run ---------------------------------------- */
@@ -1316,22 +1380,37 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
             digests[f] = 0;
     }
 
+    struct feed_work *work = xcalloc(n_feeds ? n_feeds : 1, sizeof *work);
     for (size_t f = 0; f < n_feeds; f++) {
-        const char *changed[SF_FEED_COUNT + 1];
-        size_t n_changed = 0, n_pages = 0;
-        if (!skip[f] && !write_feed(out, &rfeeds[f], &b, changed, &n_changed, &n_pages, err))
-            goto out;
+        work[f].rf = skip[f] ? NULL : &rfeeds[f];
+        work[f].batch = output_batch_new(out);
+    }
+    write_feeds_on_threads(work, n_feeds, r->jobs);
+    bool feeds_ok = true;
+    for (size_t f = 0; f < n_feeds; f++) {
+        struct feed_work *w = &work[f];
+        output_batch_join(w->batch);
+        if (feeds_ok && !w->ok) {
+            feeds_ok = false;
+            error_set(err, w->err.path, w->err.line, w->err.col, "%s", w->err.msg);
+        }
+        error_finish(&w->err);
+        if (!feeds_ok)
+            continue;
         res->feeds++;
-        res->changed_feeds += n_changed + n_pages > 0;
+        res->changed_feeds += w->n_changed + w->n_pages > 0;
         report_progress(r, f + 1, n_feeds);
         if (report && report->feed)
             report->feed(report->ctx, feeds[f].slug, feeds[f].title, feeds[f].n_items,
-                         changed, n_changed, n_pages);
+                         w->changed, w->n_changed, w->n_pages);
     }
-    uint64_t pages_digest = 0;
-    if (c->output.pages &&
-        !write_index(out, old, settings, c, feeds, n_feeds, &b, &pages_digest, err))
+    free(work);
+    if (!feeds_ok)
         goto out;
+    struct sf_output_batch *top = output_batch_new(out);
+    uint64_t pages_digest = 0;
+    bool top_ok = !c->output.pages ||
+                  write_index(out, top, old, settings, c, feeds, n_feeds, &b, &pages_digest, err);
 
     /* The list of feeds depends on their names and titles only. */
     uint64_t opml_digest = hash_words(settings, "opml", 4);
@@ -1340,11 +1419,13 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
         opml_digest = hash_words(opml_digest, feeds[f].title, strlen(feeds[f].title) + 1);
     }
     const char *opml = "feeds.opml";
-    if (!unit_intact(out, old, ":opml", opml_digest, 1)) {
+    if (top_ok && !unit_intact(out, old, ":opml", opml_digest, 1)) {
         buf_clear(&b);
-        if (!render_opml(c, rfeeds, n_feeds, &b) || !stage(out, NULL, opml, &b, NULL, err))
-            goto out;
+        top_ok = render_opml(c, rfeeds, n_feeds, &b) && stage(top, NULL, opml, &b, NULL, err);
     }
+    output_batch_join(top);
+    if (!top_ok)
+        goto out;
     /* Before the first rename: a run killed after it and before the hubs
      * accepted the notifications must leave them queued, as the next run
      * will find these files unchanged. */
@@ -1472,7 +1553,8 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
           struct sf_error *err)
 {
     enum sf_build_status status = SF_BUILD_FAILED;
-    struct run r = {.config = c, .report = report, .res = res};
+    struct run r = {.config = c, .report = report, .res = res,
+                    .jobs = opts->jobs ? opts->jobs : 1};
     struct sf_output *out = NULL;
     struct sf_state *old = NULL, *next = NULL;
     *res = (struct sf_build_result){0};

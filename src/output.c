@@ -29,13 +29,17 @@ struct staged {
     char *tmp;      /* the temporary's name, in the same directory */
 };
 
+struct staged_list {
+    struct staged *v;
+    size_t n, cap;
+};
+
 struct sf_output {
     char *root;
     int fd;         /* the output directory */
     int lock_fd;
     bool dry_run;
-    struct staged *v;
-    size_t n, cap;
+    struct staged_list list;
     size_t committed;   /* staged entries renamed into place */
     struct sf_buf old;  /* the file in place, for comparing */
     const char **changed_view;
@@ -156,9 +160,9 @@ open_subdir(struct sf_output *o, const char *dir, bool create, struct sf_error *
     return fd;
 }
 
-/* Whether the file in place holds exactly data[0..len). */
+/* Whether the file in place holds exactly data[0..len); old is scratch. */
 static bool
-same_bytes(struct sf_output *o, int dfd, const char *name, const void *data, size_t len)
+same_bytes(int dfd, const char *name, const void *data, size_t len, struct sf_buf *old)
 {
     int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
@@ -166,8 +170,8 @@ same_bytes(struct sf_output *o, int dfd, const char *name, const void *data, siz
     struct stat st;
     bool same = false;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len) {
-        buf_clear(&o->old);
-        char *dst = buf_reserve(&o->old, len + 1);
+        buf_clear(old);
+        char *dst = buf_reserve(old, len + 1);
         size_t got = 0;
         while (dst && got <= len) {
             ssize_t r = read(fd, dst + got, len + 1 - got);
@@ -183,9 +187,30 @@ same_bytes(struct sf_output *o, int dfd, const char *name, const void *data, siz
     return same;
 }
 
-bool
-output_stage(struct sf_output *o, const char *path, const void *data, size_t len, bool *changed,
-             struct sf_error *err)
+static void
+list_push(struct staged_list *l, struct staged s)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 32;
+        l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
+    }
+    l->v[l->n++] = s;
+}
+
+static void
+staged_finish(struct staged *s)
+{
+    free(s->path);
+    free(s->dir);
+    free(s->name);
+    free(s->tmp);
+}
+
+/* Stages path into list l.  Reads only what output_open() set in o, so
+ * threads may stage into lists of their own at once. */
+static bool
+stage_into(struct sf_output *o, struct staged_list *l, struct sf_buf *old, const char *path,
+           const void *data, size_t len, bool *changed, struct sf_error *err)
 {
     struct staged s = {0};
     bool ok = false;
@@ -202,7 +227,7 @@ output_stage(struct sf_output *o, const char *path, const void *data, size_t len
         if (dfd < 0 && (!o->dry_run || errno != ENOENT))
             goto out;
     }
-    if (dfd >= 0 && same_bytes(o, dfd, s.name, data, len)) {
+    if (dfd >= 0 && same_bytes(dfd, s.name, data, len, old)) {
         ok = true;
         goto out;
     }
@@ -233,11 +258,7 @@ output_stage(struct sf_output *o, const char *path, const void *data, size_t len
         }
         fd = -1;
     }
-    if (o->n == o->cap) {
-        o->cap = o->cap ? o->cap * 2 : 32;
-        o->v = xreallocarray(o->v, o->cap, sizeof *o->v);
-    }
-    o->v[o->n++] = s;
+    list_push(l, s);
     s = (struct staged){0};
     ok = true;
 out:
@@ -245,11 +266,49 @@ out:
         close(fd);
     if (dfd >= 0)
         close(dfd);
-    free(s.path);
-    free(s.dir);
-    free(s.name);
-    free(s.tmp);
+    staged_finish(&s);
     return ok;
+}
+
+bool
+output_stage(struct sf_output *o, const char *path, const void *data, size_t len, bool *changed,
+             struct sf_error *err)
+{
+    return stage_into(o, &o->list, &o->old, path, data, len, changed, err);
+}
+
+struct sf_output_batch {
+    struct sf_output *o;
+    struct staged_list list;
+    struct sf_buf old;
+};
+
+struct sf_output_batch *
+output_batch_new(struct sf_output *o)
+{
+    struct sf_output_batch *b = xcalloc(1, sizeof *b);
+    b->o = o;
+    buf_init(&b->old, 0);
+    return b;
+}
+
+bool
+output_batch_stage(struct sf_output_batch *b, const char *path, const void *data, size_t len,
+                   bool *changed, struct sf_error *err)
+{
+    return stage_into(b->o, &b->list, &b->old, path, data, len, changed, err);
+}
+
+void
+output_batch_join(struct sf_output_batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->list.n; i++)
+        list_push(&b->o->list, b->list.v[i]);
+    free(b->list.v);
+    buf_finish(&b->old);
+    free(b);
 }
 
 /*
@@ -295,7 +354,7 @@ sync_main(void *arg)
         size_t i = p->next++;
         pthread_mutex_unlock(&p->mu);
         int e = 0;
-        bool ok = sync_one(p->o, &p->o->v[i], &e);
+        bool ok = sync_one(p->o, &p->o->list.v[i], &e);
         pthread_mutex_lock(&p->mu);
         if (!ok && i < p->failed) {
             p->failed = i;
@@ -311,9 +370,9 @@ sync_main(void *arg)
 static bool
 sync_staged(struct sf_output *o, struct sf_error *err)
 {
-    struct sync_pool p = {.o = o, .next = o->committed, .end = o->n, .failed = o->n};
+    struct sync_pool p = {.o = o, .next = o->committed, .end = o->list.n, .failed = o->list.n};
     pthread_mutex_init(&p.mu, NULL);
-    size_t want = o->n - o->committed;
+    size_t want = o->list.n - o->committed;
     want = want > SYNC_THREADS ? SYNC_THREADS : want;
     pthread_t threads[SYNC_THREADS];
     size_t started = 0;
@@ -324,8 +383,8 @@ sync_staged(struct sf_output *o, struct sf_error *err)
     for (size_t i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     pthread_mutex_destroy(&p.mu);
-    if (p.failed != o->n) {
-        error_set(err, o->root, 0, 0, "cannot write %s: %s", o->v[p.failed].path,
+    if (p.failed != o->list.n) {
+        error_set(err, o->root, 0, 0, "cannot write %s: %s", o->list.v[p.failed].path,
                   strerror(p.failed_errno));
         return false;
     }
@@ -335,7 +394,7 @@ sync_staged(struct sf_output *o, struct sf_error *err)
 bool
 output_commit(struct sf_output *o, struct sf_error *err)
 {
-    if (o->dry_run || o->committed == o->n)
+    if (o->dry_run || o->committed == o->list.n)
         return true;
     /* Every temporary is synced before the first rename: none replaces a
      * good file before its bytes are on disk.  fsync each file rather than
@@ -343,8 +402,8 @@ output_commit(struct sf_output *o, struct sf_error *err)
      * far more unwritten data. */
     if (!sync_staged(o, err))
         return false;
-    for (; o->committed < o->n; o->committed++) {
-        struct staged *s = &o->v[o->committed];
+    for (; o->committed < o->list.n; o->committed++) {
+        struct staged *s = &o->list.v[o->committed];
         int dfd = open_subdir(o, s->dir, false, err);
         if (dfd < 0)
             return false;
@@ -359,16 +418,16 @@ output_commit(struct sf_output *o, struct sf_error *err)
     }
     /* The renames themselves are durable once their directories are. */
     bool ok = true;
-    for (size_t i = 0; i < o->n && ok; i++) {
+    for (size_t i = 0; i < o->list.n && ok; i++) {
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(o->v[j].dir, o->v[i].dir) == 0;
+            seen = strcmp(o->list.v[j].dir, o->list.v[i].dir) == 0;
         if (seen)
             continue;
-        int dfd = open_subdir(o, o->v[i].dir, false, err);
+        int dfd = open_subdir(o, o->list.v[i].dir, false, err);
         ok = dfd >= 0 && fsync(dfd) == 0;
         if (dfd >= 0 && !ok)
-            error_set(err, o->root, 0, 0, "cannot sync %s: %s", o->v[i].dir, strerror(errno));
+            error_set(err, o->root, 0, 0, "cannot sync %s: %s", o->list.v[i].dir, strerror(errno));
         if (dfd >= 0)
             close(dfd);
     }
@@ -387,7 +446,7 @@ staged_view(struct sf_output *o, size_t n, const char *const **paths)
     /* staged entries start with their path */
     const char **v = xcalloc(n, sizeof *v);
     for (size_t i = 0; i < n; i++)
-        v[i] = o->v[i].path;
+        v[i] = o->list.v[i].path;
     free(o->changed_view);
     o->changed_view = v;
     *paths = v;
@@ -397,13 +456,13 @@ staged_view(struct sf_output *o, size_t n, const char *const **paths)
 size_t
 output_changed(struct sf_output *o, const char *const **paths)
 {
-    return staged_view(o, o->dry_run ? o->n : o->committed, paths);
+    return staged_view(o, o->dry_run ? o->list.n : o->committed, paths);
 }
 
 size_t
 output_staged(struct sf_output *o, const char *const **paths)
 {
-    return staged_view(o, o->n, paths);
+    return staged_view(o, o->list.n, paths);
 }
 
 bool
@@ -423,8 +482,8 @@ output_close(struct sf_output *o)
 {
     if (!o)
         return;
-    for (size_t i = 0; i < o->n; i++) {
-        struct staged *s = &o->v[i];
+    for (size_t i = 0; i < o->list.n; i++) {
+        struct staged *s = &o->list.v[i];
         if (i >= o->committed && s->tmp && o->fd >= 0) {
             int dfd = open_subdir(o, s->dir, false, NULL);
             if (dfd >= 0) {
@@ -432,12 +491,9 @@ output_close(struct sf_output *o)
                 close(dfd);
             }
         }
-        free(s->path);
-        free(s->dir);
-        free(s->name);
-        free(s->tmp);
+        staged_finish(s);
     }
-    free(o->v);
+    free(o->list.v);
     free(o->changed_view);
     buf_finish(&o->old);
     if (o->lock_fd >= 0)

@@ -44,6 +44,20 @@ struct sf_output *output_open(const char *dir, enum sf_output_lock lock, bool dr
 bool output_stage(struct sf_output *o, const char *path, const void *data, size_t len,
                   bool *changed, struct sf_error *err);
 
+/*
+ * A batch stages files apart from the output's own list, so that threads
+ * can stage at once (each into its own batch; the output and a batch may
+ * be used by one thread at a time).  output_batch_join() appends the
+ * batch's files to the output's list in their order and frees the batch:
+ * joining batches in a fixed order keeps the staging order independent of
+ * thread timing.  Every batch must be joined, after a failure too (its
+ * temporaries are removed with the output's).
+ */
+struct sf_output_batch;
+struct sf_output_batch *output_batch_new(struct sf_output *o);
+bool output_batch_stage(struct sf_output_batch *b, const char *path, const void *data, size_t len,
+                        bool *changed, struct sf_error *err);
+void output_batch_join(struct sf_output_batch *b);
 /* Renames every staged change into place.  On failure err is set and the
  * files not yet renamed stay as they were. */
 bool output_commit(struct sf_output *o, struct sf_error *err);
