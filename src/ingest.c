@@ -25,6 +25,9 @@ struct frame {
     char **names;
     struct stat *st;    /* lstat of each name */
     int *st_errno;      /* 0, or why its lstat failed */
+    unsigned char *chunk;   /* per STAT_CHUNK names: CHUNK_TODO, _TAKEN or _DONE */
+    size_t n_chunks;
+    size_t ready;       /* names the walk knows are statted (its own count) */
     size_t n, next;
     dev_t dev;
     ino_t ino;
@@ -32,24 +35,27 @@ struct frame {
 
 /*
  * Statting every file is most of what a rerun over an unchanged archive
- * costs, and it is all kernel time that parallelizes: a directory's names
- * are statted by a few threads at once, in chunks, before the walk goes
- * through them in order.
+ * costs, and it is all kernel time that parallelizes.  A directory's
+ * names are statted in chunks by a few threads while the walk goes
+ * through them in order: the walk takes the chunk it needs itself unless
+ * a thread has begun it, stats later chunks while that one is in
+ * progress, and what it does with one chunk's files overlaps the
+ * statting of the next.
  */
 #define STAT_CHUNK 16
 #define STAT_PARALLEL_MIN 32    /* fewer names: not worth waking anyone */
+
+enum { CHUNK_TODO, CHUNK_TAKEN, CHUNK_DONE };
 
 struct stat_pool {
     pthread_mutex_t mu;
     pthread_cond_t go, done;
     pthread_t *threads;
     size_t n_threads;
-    unsigned long generation;
     bool quit;
-    /* the current directory */
-    struct frame *f;
-    size_t next;        /* next name to take */
-    size_t pending;     /* names not yet statted */
+    bool walk_waiting;  /* the walk waits for a chunk */
+    struct frame *f;    /* the directory the threads take chunks of */
+    size_t next;        /* its first chunk that may not be taken */
 };
 
 static void
@@ -60,37 +66,47 @@ stat_range(struct frame *f, size_t from, size_t to)
                                                                                          : errno;
 }
 
-/* Takes chunks of the current directory until none are left (mu held on
- * entry and exit). */
 static void
-stat_chunks(struct stat_pool *p)
+stat_chunk(struct frame *f, size_t c)
 {
-    while (p->f && p->next < p->f->n) {
-        size_t from = p->next, to = from + STAT_CHUNK < p->f->n ? from + STAT_CHUNK : p->f->n;
-        p->next = to;
-        struct frame *f = p->f;
-        pthread_mutex_unlock(&p->mu);
-        stat_range(f, from, to);
-        pthread_mutex_lock(&p->mu);
-        p->pending -= to - from;
-        if (!p->pending)
-            pthread_cond_signal(&p->done);
+    size_t from = c * STAT_CHUNK, to = from + STAT_CHUNK < f->n ? from + STAT_CHUNK : f->n;
+    stat_range(f, from, to);
+}
+
+/* Takes the next chunk nobody has taken of the pool's directory (mu held). */
+static bool
+take_chunk(struct stat_pool *p, struct frame **f, size_t *c)
+{
+    while (p->f && p->next < p->f->n_chunks) {
+        size_t i = p->next++;
+        if (p->f->chunk[i] == CHUNK_TODO) {
+            p->f->chunk[i] = CHUNK_TAKEN;
+            *f = p->f;
+            *c = i;
+            return true;
+        }
     }
+    return false;
 }
 
 static void *
 stat_main(void *arg)
 {
     struct stat_pool *p = arg;
-    unsigned long seen = 0;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->quit && p->generation == seen)
+        struct frame *f = NULL;
+        size_t c = 0;
+        while (!p->quit && !take_chunk(p, &f, &c))
             pthread_cond_wait(&p->go, &p->mu);
         if (p->quit)
             break;
-        seen = p->generation;
-        stat_chunks(p);
+        pthread_mutex_unlock(&p->mu);
+        stat_chunk(f, c);
+        pthread_mutex_lock(&p->mu);
+        f->chunk[c] = CHUNK_DONE;
+        if (p->walk_waiting)
+            pthread_cond_signal(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -129,26 +145,86 @@ stat_pool_stop(struct stat_pool *p)
     *p = (struct stat_pool){0};
 }
 
-/* lstat of every name of f, on the pool's threads and this one. */
+/* Points the pool's threads at f's chunks not yet taken. */
 static void
-stat_all(struct stat_pool *p, struct frame *f)
+stat_offer(struct stat_pool *p, struct frame *f)
 {
-    f->st = xreallocarray(NULL, f->n ? f->n : 1, sizeof *f->st);
-    f->st_errno = xcalloc(f->n ? f->n : 1, sizeof *f->st_errno);
-    if (!p->n_threads || f->n < STAT_PARALLEL_MIN) {
-        stat_range(f, 0, f->n);
+    if (!p->n_threads || f->ready == f->n)
         return;
-    }
     pthread_mutex_lock(&p->mu);
     p->f = f;
     p->next = 0;
-    p->pending = f->n;
-    p->generation++;
     pthread_cond_broadcast(&p->go);
-    stat_chunks(p);
-    while (p->pending)
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Begins statting every name of f. */
+static void
+stat_start(struct stat_pool *p, struct frame *f)
+{
+    f->st = xreallocarray(NULL, f->n ? f->n : 1, sizeof *f->st);
+    f->st_errno = xcalloc(f->n ? f->n : 1, sizeof *f->st_errno);
+    f->n_chunks = (f->n + STAT_CHUNK - 1) / STAT_CHUNK;
+    f->chunk = xcalloc(f->n_chunks ? f->n_chunks : 1, 1);
+    if (!p->n_threads || f->n < STAT_PARALLEL_MIN) {
+        stat_range(f, 0, f->n);
+        f->ready = f->n;
+        return;
+    }
+    stat_offer(p, f);
+}
+
+/* Returns once name k of f is statted: by this thread when no other has
+ * begun its chunk. */
+static void
+stat_need(struct stat_pool *p, struct frame *f, size_t k)
+{
+    if (k < f->ready)
+        return;
+    size_t c = k / STAT_CHUNK;
+    pthread_mutex_lock(&p->mu);
+    if (f->chunk[c] == CHUNK_TODO) {
+        f->chunk[c] = CHUNK_TAKEN;
+        pthread_mutex_unlock(&p->mu);
+        stat_chunk(f, c);
+        pthread_mutex_lock(&p->mu);
+        f->chunk[c] = CHUNK_DONE;
+    }
+    /* in progress elsewhere: stat a later chunk meanwhile, rather than sleep */
+    struct frame *g;
+    size_t d;
+    while (f->chunk[c] != CHUNK_DONE) {
+        if (take_chunk(p, &g, &d)) {
+            pthread_mutex_unlock(&p->mu);
+            stat_chunk(g, d);
+            pthread_mutex_lock(&p->mu);
+            g->chunk[d] = CHUNK_DONE;
+            continue;
+        }
+        p->walk_waiting = true;
         pthread_cond_wait(&p->done, &p->mu);
-    p->f = NULL;
+        p->walk_waiting = false;
+    }
+    pthread_mutex_unlock(&p->mu);
+    f->ready = (c + 1) * STAT_CHUNK < f->n ? (c + 1) * STAT_CHUNK : f->n;
+}
+
+/* Takes f from the pool before it goes: waits for its chunks in progress
+ * (a walk that stops early leaves some). */
+static void
+stat_forget(struct stat_pool *p, struct frame *f)
+{
+    if (!p->n_threads || !f->chunk)
+        return;
+    pthread_mutex_lock(&p->mu);
+    if (p->f == f)
+        p->f = NULL;
+    for (size_t c = 0; c < f->n_chunks; c++)
+        while (f->chunk[c] == CHUNK_TAKEN) {
+            p->walk_waiting = true;
+            pthread_cond_wait(&p->done, &p->mu);
+            p->walk_waiting = false;
+        }
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -159,13 +235,15 @@ cmp_names(const void *a, const void *b)
 }
 
 static void
-frame_finish(struct frame *f)
+frame_finish(struct stat_pool *p, struct frame *f)
 {
+    stat_forget(p, f);
     for (size_t i = f->next; i < f->n; i++)
         free(f->names[i]);
     free(f->names);
     free(f->st);
     free(f->st_errno);
+    free(f->chunk);
     free(f->path);
     if (f->fd >= 0)
         close(f->fd);
@@ -212,7 +290,7 @@ frame_open(struct frame *f, int fd, char *path, struct stat_pool *pool, struct s
     if (f->n > 1)
         sf_sort(f->names, f->n, sizeof *f->names, cmp_names);
     if (ok)
-        stat_all(pool, f);
+        stat_start(pool, f);
     return ok;
 }
 
@@ -247,17 +325,19 @@ walk_dir(const struct sf_input *in, int rootfd, struct stat_pool *pool, sf_file_
     size_t depth = 0;
     bool ok = true;
     if (!frame_open(&stack[depth++], rootfd, xstrdup(in->path), pool, err)) {
-        frame_finish(&stack[0]);
+        frame_finish(pool, &stack[0]);
         return false;
     }
     while (depth && ok && !*stop) {
         struct frame *f = &stack[depth - 1];
         if (f->next == f->n) {
-            frame_finish(f);
-            depth--;
+            frame_finish(pool, f);
+            if (--depth)
+                stat_offer(pool, &stack[depth - 1]);   /* what is left of the parent */
             continue;
         }
         size_t k = f->next++;
+        stat_need(pool, f, k);
         char *name = f->names[k];
         char *path = join_path(f->path, name);
         struct sf_file file = {.input = in, .dirfd = f->fd, .name = name, .path = path,
@@ -293,7 +373,7 @@ walk_dir(const struct sf_input *in, int rootfd, struct stat_pool *pool, sf_file_
                 goto next;
             }
             if (!frame_open(&stack[depth], fd, path, pool, err)) {
-                frame_finish(&stack[depth]);
+                frame_finish(pool, &stack[depth]);
                 ok = false;
                 path = NULL;
                 goto next_nopath;
@@ -313,7 +393,7 @@ walk_dir(const struct sf_input *in, int rootfd, struct stat_pool *pool, sf_file_
         free(name);
     }
     while (depth)
-        frame_finish(&stack[--depth]);
+        frame_finish(pool, &stack[--depth]);
     return ok;
 }
 
