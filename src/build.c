@@ -45,6 +45,7 @@
 struct result {
     struct sf_entry *entries;
     size_t n_entries;
+    size_t n_held;              /* entries more, that the manifest keeps (deferred) */
     struct sf_errors problems;
     bool *warning;              /* per problem */
     size_t n_rejected;
@@ -143,7 +144,7 @@ report_problem(struct run *r, const struct sf_error *e, bool warning)
 static void
 result_clear(struct result *res)
 {
-    res->n_entries = 0;
+    res->n_entries = res->n_held = 0;
     errors_clear(&res->problems);
     res->n_rejected = 0;
     buf_clear(&res->strings);
@@ -288,7 +289,7 @@ result_report(struct run *r, struct result *res)
 {
     for (size_t i = 0; i < res->problems.n; i++)
         report_problem(r, &res->problems.v[i], res->warning[i]);
-    r->res->captures += res->n_entries + res->n_rejected;
+    r->res->captures += res->n_entries + res->n_held + res->n_rejected;
     for (size_t i = 0; i < res->n_entries; i++) {
         struct sf_entry *e = &res->entries[i];
         e->id = res->strings.data + (uintptr_t)e->id;
@@ -401,10 +402,11 @@ commit_ready(struct run *r, bool wait)
 static void
 reuse(struct result *res, const struct sf_manifest_file *mf)
 {
-    res->entries = xreallocarray(res->entries, mf->n_entries ? mf->n_entries : 1,
+    res->n_held = mf->held ? mf->n_entries : 0;
+    res->n_entries = mf->held ? 0 : mf->n_entries;
+    res->entries = xreallocarray(res->entries, res->n_entries ? res->n_entries : 1,
                                  sizeof *res->entries);
-    res->n_entries = mf->n_entries;
-    for (size_t i = 0; i < mf->n_entries; i++) {
+    for (size_t i = 0; i < res->n_entries; i++) {
         res->entries[i] = mf->entries[i];
         /* its place in this walk, as a parsed file's: captures of one id
          * with no capture time (saved pages) are told apart by it */

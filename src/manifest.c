@@ -17,14 +17,16 @@
  * The file: a header, then one record per file in walk order:
  *
  *     u32 length (of the whole record), u32 input, u64 size, u64 mtime_ns,
- *     u64 inode, u64 device, str path, u32 n, n entries
- *     (catalog_entry_encode), u32 n, n problems (u8 warning, u32 line,
- *     u32 col, str message), u64 checksum of all the bytes before it
+ *     u64 inode, u64 device, str path, u32 n, n problems (u8 warning,
+ *     u32 line, u32 col, str message), u32 n, n entries
+ *     (catalog_entry_encode), u64 checksum of all the bytes before it
  *
- * Numbers little-endian, strings as u32 length + bytes.
+ * Numbers little-endian, strings as u32 length + bytes.  The entries come
+ * last: a lookup that only needs to know the file is unchanged (while the
+ * manifest holds the entries back) checks the record and stops before them.
  */
 #define MAGIC "SFMANIF\n"
-#define FORMAT 2u
+#define FORMAT 3u
 #define HEADER_LEN (8 + 4 + 4 + 8 + 8 + 8 + 8)
 #define MAX_RECORD (1u << 20)
 #define NAME "manifest"
@@ -43,6 +45,8 @@ struct record {
     bool *warning;
     size_t n_problems, cap_problems;
     uint64_t sum;
+    struct sf_cursor rest;      /* the entries, when decoded without them */
+    uint32_t n_held;            /* how many */
 };
 
 /* A hit handed out by manifest_find(), not yet added. */
@@ -107,9 +111,38 @@ record_finish(struct record *r)
     buf_finish(&r->strings);
 }
 
-/* Decodes (and checks) the record in rec[0..len); false when damaged. */
+/* Decodes the n entries at c into r (its strings in place); false when
+ * damaged. */
 static bool
-decode_record(const unsigned char *rec, size_t len, struct record *r)
+decode_entries(struct sf_cursor *c, uint32_t n, struct record *r)
+{
+    if (n > MAX_RECORD / 16)
+        return false;
+    if (n > r->cap_entries) {
+        r->cap_entries = n;
+        r->entries = xreallocarray(r->entries, n, sizeof *r->entries);
+    }
+    r->n_entries = n;
+    for (uint32_t i = 0; i < n; i++)
+        catalog_entry_decode(c, &r->strings, &r->entries[i]);
+    if (c->bad || c->p != c->end)
+        return false;
+    /* the strings are in place: offsets become pointers */
+    for (uint32_t i = 0; i < n; i++) {
+        struct sf_entry *e = &r->entries[i];
+        e->id = r->strings.data + (uintptr_t)e->id;
+        e->category = r->strings.data + (uintptr_t)e->category;
+        e->path = r->strings.data + r->path;
+        e->input = r->input;
+    }
+    return true;
+}
+
+/* Decodes (and checks) the record in rec[0..len); false when damaged.
+ * Without entries, r->rest and r->n_held say where they are, for
+ * decode_entries() while rec stays where it is. */
+static bool
+decode_record(const unsigned char *rec, size_t len, struct record *r, bool entries)
 {
     if (len < 4 + 8)
         return false;
@@ -128,16 +161,6 @@ decode_record(const unsigned char *rec, size_t len, struct record *r)
     r->st.st_dev = (dev_t)cursor_u64(&c);
     buf_clear(&r->strings);
     r->path = cursor_str(&c, &r->strings);
-    uint32_t n = cursor_u32(&c);
-    if (n > MAX_RECORD / 16)
-        return false;
-    if (n > r->cap_entries) {
-        r->cap_entries = n;
-        r->entries = xreallocarray(r->entries, n, sizeof *r->entries);
-    }
-    r->n_entries = n;
-    for (uint32_t i = 0; i < n; i++)
-        catalog_entry_decode(&c, &r->strings, &r->entries[i]);
     for (size_t i = 0; i < r->n_problems; i++)
         error_finish(&r->problems[i]);
     r->n_problems = 0;
@@ -158,17 +181,13 @@ decode_record(const unsigned char *rec, size_t len, struct record *r)
                   r->strings.data + off);
         r->n_problems++;
     }
-    if (c.bad || c.p != c.end)
+    uint32_t n = cursor_u32(&c);
+    if (c.bad)
         return false;
-    /* the strings are in place: offsets become pointers */
-    for (uint32_t i = 0; i < n; i++) {
-        struct sf_entry *e = &r->entries[i];
-        e->id = r->strings.data + (uintptr_t)e->id;
-        e->category = r->strings.data + (uintptr_t)e->category;
-        e->path = r->strings.data + r->path;
-        e->input = r->input;
-    }
-    return true;
+    r->n_entries = 0;
+    r->n_held = n;
+    r->rest = c;
+    return !entries || decode_entries(&c, n, r);
 }
 
 static uint32_t
@@ -202,7 +221,7 @@ next_record(struct sf_manifest *m)
     }
     uint32_t len = record_len((unsigned char *)m->in.data + m->in_pos);
     if (len > MAX_RECORD || !fill(m, len) ||
-        !decode_record((unsigned char *)m->in.data + m->in_pos, len, &m->cur)) {
+        !decode_record((unsigned char *)m->in.data + m->in_pos, len, &m->cur, false)) {
         m->changed = true;   /* damaged: what follows is parsed again */
         m->not_additive = true;
         m->in_done = true;
@@ -335,7 +354,7 @@ replay_fd(struct sf_manifest *m, int fd, uint64_t from, uint64_t to, bool copy, 
             if (k + len > raw.len)
                 break;   /* the rest of it comes with the next chunk */
             const unsigned char *rec = (unsigned char *)raw.data + k;
-            if (!decode_record(rec, len, &r)) {
+            if (!decode_record(rec, len, &r, true)) {
                 ok = false;
                 break;
             }
@@ -522,8 +541,19 @@ manifest_find(struct sf_manifest *m, uint32_t input, const char *path, const str
             next_record(m);
             return false;
         }
-        out->entries = m->cur.entries;
-        out->n_entries = m->cur.n_entries;
+        /* Deferred, the manifest keeps the entries of an unchanged file
+         * (manifest_add() takes its bytes as they are): only their count
+         * is needed now. */
+        out->held = m->defer;
+        if (!out->held && !decode_entries(&m->cur.rest, m->cur.n_held, &m->cur)) {
+            m->changed = true;   /* damaged after all: parsed again, like what follows */
+            m->not_additive = true;
+            m->in_done = true;
+            m->have = false;
+            return false;
+        }
+        out->entries = out->held ? NULL : m->cur.entries;
+        out->n_entries = m->cur.n_held;
         out->problems = m->cur.problems;
         out->warning = m->cur.warning;
         out->n_problems = m->cur.n_problems;
@@ -590,9 +620,6 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
     buf_put_u64(&m->out, (uint64_t)st->st_ino);
     buf_put_u64(&m->out, (uint64_t)st->st_dev);
     buf_put_str(&m->out, path);
-    buf_put_u32(&m->out, (uint32_t)n_entries);
-    for (size_t i = 0; i < n_entries; i++)
-        catalog_entry_encode(&m->out, &entries[i]);
     buf_put_u32(&m->out, (uint32_t)n_problems);
     for (size_t i = 0; i < n_problems; i++) {
         buf_put_u8(&m->out, warning[i]);
@@ -600,6 +627,9 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
         buf_put_u32(&m->out, problems[i].col);
         buf_put_str(&m->out, problems[i].msg ? problems[i].msg : "");
     }
+    buf_put_u32(&m->out, (uint32_t)n_entries);
+    for (size_t i = 0; i < n_entries; i++)
+        catalog_entry_encode(&m->out, &entries[i]);
     size_t len = m->out.len - start + 8;
     if (len > MAX_RECORD) {
         /* too big to keep (a huge JSON Lines file): parsed on every run */

@@ -41,6 +41,8 @@ struct sf_manifest;
 struct sf_manifest_file {
     const struct sf_entry *entries;     /* seq and input are left to the caller */
     size_t n_entries;
+    bool held;          /* deferred (manifest_set_defer()): entries is NULL, the
+                         * manifest keeps them; n_entries says how many */
     const struct sf_error *problems;
     const bool *warning;
     size_t n_problems;
