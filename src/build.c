@@ -305,7 +305,7 @@ commit_deferred(struct run *r, struct result *res)
 {
     uint32_t before = manifest_records(r->manifest);
     manifest_add(r->manifest, res->input, res->strings.data + res->path, &res->st, res->entries,
-                 res->n_entries, res->problems.v, res->warning, res->problems.n, res->reused,
+                 res->n_entries, res->problems.v, res->warning, res->problems.n, &res->reused,
                  NULL, NULL);
     bool recorded = manifest_records(r->manifest) > before;
     if (res->reused && recorded)
@@ -342,7 +342,7 @@ commit(struct run *r, struct result *res)
     bool held = r->manifest && !res->streamed &&
                 manifest_add(r->manifest, res->input, res->strings.data + res->path, &res->st,
                              res->entries, res->n_entries, res->problems.v, res->warning,
-                             res->problems.n, res->reused, replay_entry, r);
+                             res->problems.n, &res->reused, replay_entry, r);
     for (size_t i = 0; i < res->n_entries && !held; i++)
         add_entry(r, &res->entries[i]);
     result_clear(res);

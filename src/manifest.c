@@ -49,10 +49,13 @@ struct record {
     uint32_t n_held;            /* how many */
 };
 
-/* A hit handed out by manifest_find(), not yet added. */
+/* A hit handed out by manifest_find(), not yet added; or a record of a
+ * file whose stat could not be trusted (racy), to compare with what
+ * parsing it again gives. */
 struct hit {
     uint64_t start, end;        /* its bytes in the old file */
     uint64_t sum;
+    uint64_t racy_path;         /* racy: a hash of the input and path; 0: a hit */
 };
 
 struct sf_manifest {
@@ -501,6 +504,51 @@ manifest_walk_cmp(uint32_t ia, const char *a, uint32_t ib, const char *b)
     }
 }
 
+/* Never 0, which marks a hit. */
+static uint64_t
+path_key(uint32_t input, const char *path)
+{
+    return hash_words(input, path, strlen(path)) | 1;
+}
+
+static void
+push_hit(struct sf_manifest *m, struct hit h)
+{
+    if (m->n_hits == m->cap_hits) {
+        /* grow the ring, unrolling it */
+        size_t cap = m->cap_hits ? m->cap_hits * 2 : 256;
+        struct hit *v = xcalloc(cap, sizeof *v);
+        for (size_t i = 0; i < m->n_hits; i++)
+            v[i] = m->hits[(m->hit_head + i) % m->cap_hits];
+        free(m->hits);
+        m->hits = v;
+        m->cap_hits = cap;
+        m->hit_head = 0;
+    }
+    m->hits[(m->hit_head + m->n_hits++) % m->cap_hits] = h;
+}
+
+static struct hit
+pop_hit(struct sf_manifest *m)
+{
+    struct hit h = m->hits[m->hit_head];
+    m->hit_head = (m->hit_head + 1) % m->cap_hits;
+    m->n_hits--;
+    return h;
+}
+
+/* Drops racy records at the head whose files were not added as parsed
+ * (a JSON Lines file handed on in parts): they changed, as far as the
+ * manifest can tell. */
+static void
+drop_racy(struct sf_manifest *m)
+{
+    while (m->n_hits && m->hits[m->hit_head].racy_path) {
+        pop_hit(m);
+        m->not_additive = true;
+    }
+}
+
 static bool
 same_stat(const struct stat *a, const struct stat *b)
 {
@@ -534,10 +582,17 @@ manifest_find(struct sf_manifest *m, uint32_t input, const char *path, const str
             continue;
         }
         /* A file changed in the same second as the last run started might
-         * have changed again without its mtime showing it: parse it. */
-        bool racy = st->st_mtim.tv_sec >= m->old_started - RACY_SECONDS;
-        if (racy || !same_stat(&m->cur.st, st)) {
+         * have changed again without its mtime showing it: parse it.  If
+         * its record comes out the same, it is as good as unchanged
+         * (manifest_add()). */
+        if (!same_stat(&m->cur.st, st)) {
             m->not_additive = true;
+            next_record(m);
+            return false;
+        }
+        if (st->st_mtim.tv_sec >= m->old_started - RACY_SECONDS) {
+            push_hit(m, (struct hit){m->cur_start, m->cur_end, m->cur.sum,
+                                     path_key(input, path)});
             next_record(m);
             return false;
         }
@@ -557,38 +612,39 @@ manifest_find(struct sf_manifest *m, uint32_t input, const char *path, const str
         out->problems = m->cur.problems;
         out->warning = m->cur.warning;
         out->n_problems = m->cur.n_problems;
-        if (m->n_hits == m->cap_hits) {
-            /* grow the ring, unrolling it */
-            size_t cap = m->cap_hits ? m->cap_hits * 2 : 256;
-            struct hit *h = xcalloc(cap, sizeof *h);
-            for (size_t i = 0; i < m->n_hits; i++)
-                h[i] = m->hits[(m->hit_head + i) % m->cap_hits];
-            free(m->hits);
-            m->hits = h;
-            m->cap_hits = cap;
-            m->hit_head = 0;
-        }
-        m->hits[(m->hit_head + m->n_hits++) % m->cap_hits] =
-            (struct hit){m->cur_start, m->cur_end, m->cur.sum};
+        push_hit(m, (struct hit){m->cur_start, m->cur_end, m->cur.sum, 0});
         m->consumed = true;   /* borrowed until the next lookup, which advances */
         return true;
     }
     return false;
 }
 
+/* The encoded record of a file parsed again for being racy, compared with
+ * its old record: the same bytes make it a hit, the old bytes copied. */
+static bool
+same_as_racy(struct sf_manifest *m, const struct hit *racy, size_t start)
+{
+    size_t len = m->out.len - start;
+    return len == racy->end - racy->start &&
+           hash_words(0, m->out.data + start, len - 8) == racy->sum;
+}
+
 bool
 manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const struct stat *st,
              const struct sf_entry *entries, size_t n_entries, const struct sf_error *problems,
-             const bool *warning, size_t n_problems, bool reused, sf_manifest_replay_fn fn,
+             const bool *warning, size_t n_problems, bool *reused_io, sf_manifest_replay_fn fn,
              void *ctx)
 {
-    struct hit hit = {0};
+    bool reused = *reused_io;
+    struct hit hit = {0}, racy = {0};
     bool have_hit = false;
+    if (reused)
+        drop_racy(m);
+    else if (m->n_hits && m->hits[m->hit_head].racy_path == path_key(input, path))
+        racy = pop_hit(m);
     if (reused && m->n_hits) {
         have_hit = true;
-        hit = m->hits[m->hit_head];
-        m->hit_head = (m->hit_head + 1) % m->cap_hits;
-        m->n_hits--;
+        hit = pop_hit(m);
     }
     if (m->lazy && reused && hit.start == m->prefix_end) {
         /* the old file still holds it, right where it goes */
@@ -634,6 +690,8 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
     if (len > MAX_RECORD) {
         /* too big to keep (a huge JSON Lines file): parsed on every run */
         m->out.len = start;
+        if (racy.racy_path)
+            m->not_additive = true;
         return false;
     }
     unsigned char l[4] = {(unsigned char)len, (unsigned char)(len >> 8),
@@ -641,6 +699,12 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
     memcpy(m->out.data + start, l, 4);
     uint64_t sum = hash_words(0, m->out.data + start, len - 8);
     buf_put_u64(&m->out, sum);
+    if (racy.racy_path) {
+        if (same_as_racy(m, &racy, start))
+            *reused_io = true;   /* what the last run read: for the caller, unchanged */
+        else
+            m->not_additive = true;
+    }
     m->digest = hash_words(m->digest, &sum, sizeof sum);
     m->n_records++;
     flush_out(m, false);
@@ -651,6 +715,7 @@ void
 manifest_skip(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
 {
     /* what manifest_add() does with a record too big to keep */
+    drop_racy(m);
     materialize(m, fn, ctx);
     m->changed = true;
     m->not_additive = true;
@@ -660,6 +725,7 @@ bool
 manifest_end_walk(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
 {
     advance(m);
+    drop_racy(m);
     /* records left in the old file, or skipped ones: files now gone */
     if (m->have)
         m->not_additive = true;

@@ -73,16 +73,20 @@ bool manifest_find(struct sf_manifest *m, uint32_t input, const char *path,
 
 /*
  * Appends a file's record to the new manifest, in walk order (the order of
- * the lookups); reused says it came from manifest_find().  Returns true
- * when the record was taken as unchanged and nothing is to be done with
- * its entries yet (they will be replayed through fn if a change comes);
- * false when the caller must use them now.  At the first change, fn gets
- * every entry held back so far.
+ * the lookups); *reused says it came from manifest_find().  A file
+ * manifest_find() had but sent to be parsed again because its stat cannot
+ * be trusted (changed within a second of the last run's start) and whose
+ * record comes out byte for byte the same is unchanged after all: *reused
+ * is then set (the manifest is still written again, with this run's start).
+ * Returns true when the record was taken as unchanged and nothing is to
+ * be done with its entries yet (they will be replayed through fn if a
+ * change comes); false when the caller must use them now.  At the first
+ * change, fn gets every entry held back so far.
  */
 bool manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const struct stat *st,
                   const struct sf_entry *entries, size_t n_entries,
                   const struct sf_error *problems, const bool *warning, size_t n_problems,
-                  bool reused, sf_manifest_replay_fn fn, void *ctx);
+                  bool *reused, sf_manifest_replay_fn fn, void *ctx);
 
 /*
  * Instead of manifest_add() for a file parsed whose record is not kept:

@@ -124,6 +124,38 @@ def case_racy(tmp):
             failures.append(f"racy file: {counts(p)}")
 
 
+def case_racy_unchanged(tmp):
+    """A racy file that parses to the record the manifest has is as good
+    as unchanged: the rerun stays incremental.  Rewritten behind the same
+    stat, it is a change, and the output shows it."""
+    inp, cfg, out = setup(tmp)
+    build(cfg, out, wrap=False)
+    path = os.path.join(inp, "zz-new.txt")
+    e2eutil.write_old(path, NEW)
+    future = time.time() + 3600
+    os.utime(path, (future, future))
+    p = build(cfg, out)
+    if counts(p) != (1, 76) or refilled(p) != 0:
+        failures.append(f"new racy file: {counts(p)}, {refilled(p)} read back")
+    p = build(cfg, out)
+    if counts(p) != (1, 76) or refilled(p) != 0 or " 0 changed" not in p.stdout:
+        failures.append(f"racy file parsed again: {counts(p)}, {refilled(p)} read back, "
+                        f"{p.stdout[-120:]!r}")
+    # the same size and mtime, another title
+    changed = NEW.replace("新学期校园开放日活动举行", "新学年校园开放日活动举行")
+    assert len(changed.encode()) == len(NEW.encode())
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(changed)
+    os.utime(path, (future, future))
+    p = build(cfg, out)
+    if counts(p) != (1, 76) or not refilled(p):
+        failures.append(f"racy file rewritten: {counts(p)}, {refilled(p)} read back")
+    if "新学年校园开放日活动举行" not in contents(out).get("education/rss.xml", b"").decode():
+        failures.append("the rewritten racy file's new title is not in its feed")
+    if not same_as_fresh(contents(out), reference(tmp, inp)):
+        failures.append("after a racy rewrite, the output differs from a fresh build")
+
+
 def case_damaged_manifest(tmp):
     """A manifest that is damaged, truncated or foreign is detected: the
     output is what a fresh build gives, and the manifest is rebuilt."""

@@ -78,7 +78,8 @@ write_manifest(int64_t started)
         struct sf_error prob = {.path = path, .line = 3, .msg = (char *)"warning: something"};
         bool warn = true;
         struct stat st = fake_stat(1000 + i, 1600000000, (ino_t)i + 1);
-        manifest_add(m, 0, path, &st, &e, 1, &prob, &warn, i % 10 == 0, false, NULL, NULL);
+        bool reused = false;
+        manifest_add(m, 0, path, &st, &e, 1, &prob, &warn, i % 10 == 0, &reused, NULL, NULL);
     }
     manifest_end_walk(m, NULL, NULL);
     assert_true(manifest_changed(m));
@@ -145,7 +146,7 @@ rerun(int change_at, struct replayed *replayed, bool *changed)
         struct sf_error prob = {.path = path, .line = 3, .msg = (char *)"warning: something"};
         bool warn = true;
         held += manifest_add(m, 0, path, &st, hit ? mf.entries : &e, 1, &prob, &warn, i % 10 == 0,
-                             hit, count_replay, replayed);
+                             &hit, count_replay, replayed);
     }
     *changed = manifest_end_walk(m, count_replay, replayed);
     assert_true(manifest_commit(m, &err));
