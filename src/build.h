@@ -14,7 +14,7 @@ struct sf_build_opts {
     bool dry_run;               /* compare and report, write nothing, notify no hub */
     bool no_push;               /* write the feeds, but notify no hub and queue nothing */
     enum sf_output_lock lock;
-    unsigned jobs;              /* parsing threads; 0 or 1: parse on the calling thread */
+    unsigned jobs;              /* parsing and rendering threads; 0 or 1: the calling thread */
     bool no_manifest;           /* parse every capture; neither read nor write the manifest */
     int64_t started;            /* when the run began (seconds): the manifest's racy check */
 };

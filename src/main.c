@@ -95,7 +95,7 @@ static const struct option_spec {
      "the feeds' directory is DIR, not output.dir"},
     {"dry-run", OPT_DRY_RUN, NULL, FOR(C(CMD_BUILD)), "say what would change; write nothing"},
     {"jobs", OPT_JOBS, "N", FOR(C(CMD_BUILD)),
-     "parse with N threads (default: the CPUs online, at most 8)"},
+     "parse and render with N threads (default: the CPUs online, at most 8)"},
     {"no-manifest", OPT_NO_MANIFEST, NULL, FOR(C(CMD_BUILD)),
      "parse every capture, ignoring what the last run learned"},
     {"no-push", OPT_NO_PUSH, NULL, FOR(C(CMD_BUILD)),
