@@ -116,7 +116,8 @@ invalid:
 
 #ifdef SF_SCAN_VECTOR
 /*
- * The same checks 32 bytes at a time with AVX2, or 16 with SSSE3 (pshufb).
+ * The same checks 64 bytes at a time with AVX-512 (BW), 32 with AVX2, or 16
+ * with SSSE3 (pshufb).
  * Validation classifies each byte by the high nibble of the byte before
  * it, the low nibble of the byte before it and its own high nibble: three
  * table look-ups whose AND is non-zero exactly where two adjacent bytes
@@ -213,9 +214,34 @@ static const unsigned char t2h[16] = {
     _mm256_alignr_epi8(in, _mm256_permute2x128_si256(prev, in, 0x21), 16 - (k))
 #define V_ANY(x) (!_mm256_testz_si256(x, x))
 #include "text_scan.h"
+
+#define SCAN_KERNEL scan_avx512
+#define SCAN_TARGET "avx512f,avx512bw"
+#define V __m512i
+#define V_WIDTH 64
+#define V_LOAD(p) _mm512_loadu_si512((const void *)(p))
+#define V_TABLE(t) _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(t)))
+#define V_BYTE(c) _mm512_set1_epi8((char)(c))
+#define V_ZERO() _mm512_setzero_si512()
+#define V_AND _mm512_and_si512
+#define V_OR _mm512_or_si512
+#define V_XOR _mm512_xor_si512
+#define V_ANDNOT _mm512_andnot_si512
+/* comparisons give masks here: turned back into bytes of 00 or FF */
+#define V_EQ(a, b) _mm512_movm_epi8(_mm512_cmpeq_epi8_mask(a, b))
+#define V_MAX _mm512_max_epu8
+#define V_MIN _mm512_min_epu8
+#define V_SUBS _mm512_subs_epu8
+#define V_SHUF _mm512_shuffle_epi8   /* within each 16-byte lane, as AVX2's */
+#define V_HIGH(x) _mm512_and_si512(_mm512_srli_epi16(x, 4), V_BYTE(0x0F))
+/* as AVX2's: line up the 16 bytes below each lane of in (prev's top lane
+ * below in's first), then shift within lanes */
+#define V_BACK(in, prev, k) _mm512_alignr_epi8(in, _mm512_alignr_epi64(in, prev, 6), 16 - (k))
+#define V_ANY(x) (_mm512_test_epi8_mask(x, x) != 0)
+#include "text_scan.h"
 #endif
 
-static unsigned scan_width = 32;
+static unsigned scan_width = 64;
 
 void
 text_scan_limit_width(unsigned bytes)
@@ -227,7 +253,10 @@ bool
 text_scan(const char *str, size_t n, size_t *bad, bool *dirty)
 {
 #ifdef SF_SCAN_VECTOR
-    if (scan_width >= 32 && __builtin_cpu_supports("avx2")) {
+    if (scan_width >= 64 && __builtin_cpu_supports("avx512bw")) {
+        if (scan_avx512((const unsigned char *)str, n, dirty))
+            return true;
+    } else if (scan_width >= 32 && __builtin_cpu_supports("avx2")) {
         if (scan_avx2((const unsigned char *)str, n, dirty))
             return true;
     } else if (scan_width >= 16 && __builtin_cpu_supports("ssse3")) {

@@ -34,9 +34,9 @@ bool text_scan(const char *s, size_t n, size_t *bad, bool *dirty);
 /* text_scan without the vector paths it uses where the CPU has them; all
  * must agree on every input (tests/unit/test_text.c compares them). */
 bool text_scan_portable(const char *s, size_t n, size_t *bad, bool *dirty);
-/* Test hook: the widest vector scan text_scan may use, in bytes (32: AVX2,
- * the default; 16: SSSE3; 0: none), so each can be compared on any CPU
- * that has it. */
+/* Test hook: the widest vector scan text_scan may use, in bytes (64:
+ * AVX-512, the default; 32: AVX2; 16: SSSE3; 0: none), so each can be
+ * compared on any CPU that has it. */
 void text_scan_limit_width(unsigned bytes);
 
 /*

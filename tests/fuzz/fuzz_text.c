@@ -56,7 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((!valid && bad1 >= size) || (valid && dirty != text_needs_clean(s, size, true)))
         abort();
     /* every vector scan (of those the CPU has) says the same */
-    static const unsigned widths[] = {32, 16};
+    static const unsigned widths[] = {64, 32, 16};
     for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
         size_t bad2 = SIZE_MAX;
         bool dirty2 = false;
@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (valid && dirty2 != dirty))
             abort();
     }
-    text_scan_limit_width(32);
+    text_scan_limit_width(64);
     if (text_utf8_valid(s, size, NULL) != valid)
         abort();
 

@@ -355,13 +355,13 @@ test_find(void **state)
 static void
 test_scan(void **state)
 {
-    static const unsigned widths[] = {32, 16};
+    static const unsigned widths[] = {64, 32, 16};
     for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
         text_scan_limit_width(widths[i]);
         scan_samples();
         scan_random();
     }
-    text_scan_limit_width(32);
+    text_scan_limit_width(64);
 }
 
 int
