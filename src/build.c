@@ -607,6 +607,7 @@ fetch(struct run *r, const struct sf_entry *e)
 struct shown {
     const struct sf_entry **keys;
     struct sf_record **recs;
+    struct sf_render_text *texts;   /* of each record, for every feed it is in */
     size_t cap;
 };
 
@@ -1028,6 +1029,7 @@ fetch_shown(struct run *r, const struct sf_feed_sel *feeds, size_t n_feeds, cons
         shown->cap *= 2;
     shown->keys = xcalloc(shown->cap, sizeof *shown->keys);
     shown->recs = xcalloc(shown->cap, sizeof *shown->recs);
+    shown->texts = xcalloc(shown->cap, sizeof *shown->texts);
     for (size_t f = 0; f < n_feeds; f++)
         for (size_t i = 0; i < feeds[f].n_items && !skip[f]; i++) {
             const struct sf_entry *e = feeds[f].items[i].entry;
@@ -1035,6 +1037,8 @@ fetch_shown(struct run *r, const struct sf_feed_sel *feeds, size_t n_feeds, cons
             if (!shown->keys[k]) {
                 shown->keys[k] = e;
                 shown->recs[k] = fetch(r, e);
+                if (shown->recs[k])
+                    render_text_make(shown->recs[k], &shown->texts[k]);
             }
         }
 }
@@ -1369,11 +1373,11 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
         };
         for (size_t i = 0; i < feeds[f].n_items && !skip[f]; i++) {
             const struct sf_item_ref *it = &feeds[f].items[i];
-            struct sf_record *rec = shown.recs[shown_slot(&shown, it->entry)];
+            size_t k = shown_slot(&shown, it->entry);
             const char *page = pg.names[pg.off[f] + i];
-            if (rec)
-                ritems[used + rf->n_items++] =
-                    (struct sf_render_item){rec, it->updated, it->slug, *page ? page : NULL};
+            if (shown.recs[k])
+                ritems[used + rf->n_items++] = (struct sf_render_item){
+                    shown.recs[k], &shown.texts[k], it->updated, it->slug, *page ? page : NULL};
         }
         used += rf->n_items;
         /* A record that could not be read leaves its feed short: render it
@@ -1452,10 +1456,13 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
                     SF_ARRAY_LEN(index_files));
     ok = true;
 out:
-    for (size_t i = 0; i < shown.cap; i++)
+    for (size_t i = 0; i < shown.cap; i++) {
         record_free(shown.recs[i]);
+        render_text_finish(&shown.texts[i]);
+    }
     free(shown.keys);
     free(shown.recs);
+    free(shown.texts);
     free(rfeeds);
     free(ritems);
     free(digests);

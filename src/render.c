@@ -224,9 +224,8 @@ attribution_part(struct xw *x, bool *first, const char *label, const char *value
 }
 
 void
-render_content_html(const struct sf_render_item *it, struct sf_buf *out)
+render_content_html(const struct sf_record *r, struct sf_buf *out)
 {
-    const struct sf_record *r = it->rec;
     struct xw x;
     xw_begin(&x, false);
     for (size_t i = 0; i < r->n_body; i++)
@@ -263,4 +262,31 @@ render_content_html(const struct sf_render_item *it, struct sf_buf *out)
     xw_end(&x);
     xw_end(&x);
     xw_finish(&x, out);
+}
+
+void
+render_text_make(const struct sf_record *r, struct sf_render_text *t)
+{
+    struct sf_buf b;
+    buf_init(&b, 0);
+    render_summary(r, &b);
+    t->summary = xstrdup(b.len ? b.data : "");
+    buf_clear(&b);
+    xw_escape(t->summary, &b);
+    t->summary_html = xstrdup(b.len ? b.data : "");
+    buf_clear(&b);
+    render_content_html(r, &b);
+    t->content_html = xstrdup(b.len ? b.data : "");
+    buf_finish(&b);
+}
+
+void
+render_text_finish(struct sf_render_text *t)
+{
+    if (!t)
+        return;
+    free(t->summary);
+    free(t->summary_html);
+    free(t->content_html);
+    *t = (struct sf_render_text){0};
 }

@@ -10,11 +10,27 @@
 #include "util.h"
 #include "when.h"
 
-/* One item of a feed: the record, when it last changed, its category's
- * slug, and the file name of its archive page in that slug's directory
- * (NULL when pages are off or the item has none). */
+/*
+ * What every format shows of a record's text, made once per record by
+ * render_text_make() for all the feeds and formats it appears in (each
+ * item is in two feeds and three formats, and rendering its content was
+ * most of rendering).
+ */
+struct sf_render_text {
+    char *summary;          /* render_summary(); "" when it has no body */
+    char *summary_html;     /* the summary escaped, as HTML text */
+    char *content_html;     /* render_content_html() */
+};
+
+void render_text_make(const struct sf_record *r, struct sf_render_text *t);
+void render_text_finish(struct sf_render_text *t);
+
+/* One item of a feed: the record and its text, when it last changed, its
+ * category's slug, and the file name of its archive page in that slug's
+ * directory (NULL when pages are off or the item has none). */
 struct sf_render_item {
     const struct sf_record *rec;
+    const struct sf_render_text *text;
     struct sf_time updated;
     const char *slug;
     const char *page;
@@ -102,7 +118,7 @@ void render_summary(const struct sf_record *r, struct sf_buf *out);
 /* The item's full text as HTML paragraphs, ending in one attribution line
  * (source, original publisher, author, capturing site and time, original
  * link).  Written through libxml2, so captured markup is text, never live. */
-void render_content_html(const struct sf_render_item *it, struct sf_buf *out);
+void render_content_html(const struct sf_record *r, struct sf_buf *out);
 
 /* ---- pages (render_html.c) ------------------------------------------ */
 

@@ -50,8 +50,7 @@ source_id(const struct sf_render_feed *f, const struct sf_record *r)
 }
 
 static void
-entry(struct xw *x, const struct sf_render_feed *f, const struct sf_render_item *it,
-      struct sf_buf *scratch)
+entry(struct xw *x, const struct sf_render_feed *f, const struct sf_render_item *it)
 {
     const struct sf_record *r = it->rec;
     char *link = render_item_link(f->config, it);
@@ -86,24 +85,17 @@ entry(struct xw *x, const struct sf_render_feed *f, const struct sf_render_item 
         xw_attr(x, "href", page);
         xw_end(x);
     }
-    buf_clear(scratch);
-    render_summary(r, scratch);
-    if (scratch->len) {
+    if (*it->text->summary) {
         /* As html, escaped: captured text that looks like markup is then
          * plainly text to every reader (and to the validator). */
-        char *summary = buf_steal(scratch, NULL);
-        xw_escape(summary, scratch);
-        free(summary);
         xw_start(x, "summary");
         xw_attr(x, "type", "html");
-        xw_text(x, scratch->data);
+        xw_text(x, it->text->summary_html);
         xw_end(x);
     }
-    buf_clear(scratch);
-    render_content_html(it, scratch);
     xw_start(x, "content");
     xw_attr(x, "type", "html");
-    xw_text(x, scratch->data ? scratch->data : "");
+    xw_text(x, it->text->content_html);
     xw_end(x);
     if (r->source) {
         char *id = source_id(f, r);
@@ -124,8 +116,6 @@ render_atom(const struct sf_render_feed *f, struct sf_buf *out)
 {
     const struct sf_config *c = f->config;
     struct xw x;
-    struct sf_buf scratch;
-    buf_init(&scratch, 0);
     char *self = render_url(c, f->slug, render_formats[SF_FEED_ATOM].file);
     char *home = render_url(c, f->slug, NULL);
     struct sf_time newest, updated;
@@ -165,10 +155,9 @@ render_atom(const struct sf_render_feed *f, struct sf_buf *out)
     xw_text(&x, render_generator_name);
     xw_end(&x);
     for (size_t i = 0; i < f->n_items; i++)
-        entry(&x, f, &f->items[i], &scratch);
+        entry(&x, f, &f->items[i]);
     xw_end(&x);
     bool ok = xw_finish(&x, out);
-    buf_finish(&scratch);
     free(self);
     free(home);
     return ok;

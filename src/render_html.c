@@ -329,8 +329,6 @@ render_page_feed(const struct sf_render_feed *f, struct sf_buf *out)
 {
     const struct sf_config *c = f->config;
     struct page p;
-    struct sf_buf summary;
-    buf_init(&summary, 0);
     page_begin(&p, c, "../", f->title, f->description);
     page_alternates(&p, c, NULL, f->title, false);
     xmlNodePtr nav;
@@ -365,10 +363,8 @@ render_page_feed(const struct sf_render_feed *f, struct sf_buf *out)
             text(meta, r->category);
         }
         source_line(meta, r);
-        buf_clear(&summary);
-        render_summary(r, &summary);
-        if (summary.len)
-            el(art, "p", summary.data);
+        if (*it->text->summary)
+            el(art, "p", it->text->summary);
         if (r->url && it->page) {
             xmlNodePtr more = el(art, "p", NULL);
             attr(more, "class", "links");
@@ -376,7 +372,6 @@ render_page_feed(const struct sf_render_feed *f, struct sf_buf *out)
         }
     }
     page_footer(&p);
-    buf_finish(&summary);
     return page_finish(&p, out);
 }
 
@@ -409,9 +404,8 @@ render_page_item(const struct sf_render_feed *f, const struct sf_render_item *it
     buf_init(&b, 0);
     /* The summary is the page's description, for search engines and link
      * previews. */
-    render_summary(r, &b);
     char *title = xasprintf("%s - %s", r->title, f->title);
-    page_begin(&p, c, "../", title, b.len ? b.data : NULL);
+    page_begin(&p, c, "../", title, *it->text->summary ? it->text->summary : NULL);
     free(title);
     page_alternates(&p, c, NULL, f->title, false);
     xmlNodePtr nav;

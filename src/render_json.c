@@ -38,7 +38,7 @@ author(const char *name)
 }
 
 static json_t *
-item(const struct sf_render_feed *f, const struct sf_render_item *it, struct sf_buf *scratch)
+item(const struct sf_render_feed *f, const struct sf_render_item *it)
 {
     const struct sf_record *r = it->rec;
     json_t *o = json_object();
@@ -47,13 +47,9 @@ item(const struct sf_render_feed *f, const struct sf_render_item *it, struct sf_
     char *page = render_item_page_url(f->config, it);
     set_str(o, "url", link);
     set_str(o, "title", r->title);
-    buf_clear(scratch);
-    render_content_html(it, scratch);
-    set_str(o, "content_html", scratch->data ? scratch->data : "");
-    buf_clear(scratch);
-    render_summary(r, scratch);
-    if (scratch->len)
-        set_str(o, "summary", scratch->data);
+    set_str(o, "content_html", it->text->content_html);
+    if (*it->text->summary)
+        set_str(o, "summary", it->text->summary);
     set_time(o, "date_published", &r->published);
     set_time(o, "date_modified", &it->updated);
     const char *name = r->author ? r->author : r->via ? r->via : r->source;
@@ -79,8 +75,6 @@ bool
 render_json(const struct sf_render_feed *f, struct sf_buf *out)
 {
     const struct sf_config *c = f->config;
-    struct sf_buf scratch;
-    buf_init(&scratch, 0);
     char *self = render_url(c, f->slug, render_formats[SF_FEED_JSON].file);
     char *home = render_url(c, f->slug, NULL);
 
@@ -105,14 +99,13 @@ render_json(const struct sf_render_feed *f, struct sf_buf *out)
     }
     json_t *items = json_array();
     for (size_t i = 0; i < f->n_items; i++)
-        json_array_append_new(items, item(f, &f->items[i], &scratch));
+        json_array_append_new(items, item(f, &f->items[i]));
     json_object_set_new(o, "items", items);
 
     char *s = json_dumps(o, JSON_INDENT(2));
     bool ok = s && buf_append_str(out, s) && buf_append_char(out, '\n');
     free(s);
     json_decref(o);
-    buf_finish(&scratch);
     free(self);
     free(home);
     return ok;

@@ -39,15 +39,14 @@ item(struct xw *x, const struct sf_render_feed *f, const struct sf_render_item *
     xw_el(x, "dc:contributor", r->captured_by);
     /* description is HTML by convention: the plain-text summary (or, with
      * no body, the title) is escaped once more so readers show it as text. */
-    buf_clear(scratch);
-    render_summary(r, scratch);
-    char *summary = buf_steal(scratch, NULL);
-    xw_escape(*summary ? summary : r->title, scratch);
-    free(summary);
-    xw_el(x, "description", scratch->data);
-    buf_clear(scratch);
-    render_content_html(it, scratch);
-    xw_el(x, "content:encoded", scratch->data ? scratch->data : "");
+    if (*it->text->summary) {
+        xw_el(x, "description", it->text->summary_html);
+    } else {
+        buf_clear(scratch);
+        xw_escape(r->title, scratch);
+        xw_el(x, "description", scratch->data);
+    }
+    xw_el(x, "content:encoded", it->text->content_html);
     xw_end(x);
     free(link);
 }

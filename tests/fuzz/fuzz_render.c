@@ -76,8 +76,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     char page[SF_PAGE_NAME_LEN];
     render_page_name(hash_fnv1a(SF_FNV_OFFSET, r->id, strlen(r->id)), r->id, false, page);
+    struct sf_render_text text;
+    render_text_make(r, &text);
     struct sf_render_item item = {
         .rec = r,
+        .text = &text,
         .updated = r->captured_at.set ? r->captured_at : r->published,
         .slug = slug,
         .page = page,
@@ -112,6 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     buf_finish(&b);
     free(slug);
+    render_text_finish(&text);
     record_free(r);
     return 0;
 }
