@@ -607,7 +607,6 @@ fetch(struct run *r, const struct sf_entry *e)
 struct shown {
     const struct sf_entry **keys;
     struct sf_record **recs;
-    struct sf_render_text *texts;   /* of each record, for every feed it is in */
     size_t cap;
 };
 
@@ -1029,7 +1028,6 @@ fetch_shown(struct run *r, const struct sf_feed_sel *feeds, size_t n_feeds, cons
         shown->cap *= 2;
     shown->keys = xcalloc(shown->cap, sizeof *shown->keys);
     shown->recs = xcalloc(shown->cap, sizeof *shown->recs);
-    shown->texts = xcalloc(shown->cap, sizeof *shown->texts);
     for (size_t f = 0; f < n_feeds; f++)
         for (size_t i = 0; i < feeds[f].n_items && !skip[f]; i++) {
             const struct sf_entry *e = feeds[f].items[i].entry;
@@ -1037,8 +1035,6 @@ fetch_shown(struct run *r, const struct sf_feed_sel *feeds, size_t n_feeds, cons
             if (!shown->keys[k]) {
                 shown->keys[k] = e;
                 shown->recs[k] = fetch(r, e);
-                if (shown->recs[k])
-                    render_text_make(shown->recs[k], &shown->texts[k]);
             }
         }
 }
@@ -1264,10 +1260,13 @@ write_index(struct sf_output *out, struct sf_output_batch *batch, const struct s
  * Rendering and staging, one feed at a time on each of a few threads:
  * feeds share nothing but the records they read, and each stages into a
  * batch of its own, joined in feed order afterwards, so what is written
- * and reported is the same with any number of threads.
+ * and reported is the same with any number of threads.  A feed's items'
+ * texts are made once for its three formats and pages, and freed with it:
+ * only the feeds in progress hold them.
  */
 struct feed_work {
     const struct sf_render_feed *rf;    /* NULL: the feed is intact, skipped */
+    struct sf_render_item *items;       /* rf's, to point at their texts */
     struct sf_output_batch *batch;
     const char *changed[SF_FEED_COUNT + 1];
     size_t n_changed, n_pages;
@@ -1294,8 +1293,22 @@ feed_main(void *arg)
         if (f == p->n)
             break;
         struct feed_work *w = &p->work[f];
-        w->ok = !w->rf ||
-                write_feed(w->batch, w->rf, &b, w->changed, &w->n_changed, &w->n_pages, &w->err);
+        if (!w->rf) {
+            w->ok = true;
+            continue;
+        }
+        size_t n = w->rf->n_items;
+        struct sf_render_text *texts = xcalloc(n ? n : 1, sizeof *texts);
+        for (size_t i = 0; i < n; i++) {
+            render_text_make(w->items[i].rec, &texts[i]);
+            w->items[i].text = &texts[i];
+        }
+        w->ok = write_feed(w->batch, w->rf, &b, w->changed, &w->n_changed, &w->n_pages, &w->err);
+        for (size_t i = 0; i < n; i++) {
+            w->items[i].text = NULL;
+            render_text_finish(&texts[i]);
+        }
+        free(texts);
     }
     buf_finish(&b);
     return NULL;
@@ -1373,11 +1386,11 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
         };
         for (size_t i = 0; i < feeds[f].n_items && !skip[f]; i++) {
             const struct sf_item_ref *it = &feeds[f].items[i];
-            size_t k = shown_slot(&shown, it->entry);
+            struct sf_record *rec = shown.recs[shown_slot(&shown, it->entry)];
             const char *page = pg.names[pg.off[f] + i];
-            if (shown.recs[k])
-                ritems[used + rf->n_items++] = (struct sf_render_item){
-                    shown.recs[k], &shown.texts[k], it->updated, it->slug, *page ? page : NULL};
+            if (rec)
+                ritems[used + rf->n_items++] =
+                    (struct sf_render_item){rec, NULL, it->updated, it->slug, *page ? page : NULL};
         }
         used += rf->n_items;
         /* A record that could not be read leaves its feed short: render it
@@ -1389,6 +1402,7 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
     struct feed_work *work = xcalloc(n_feeds ? n_feeds : 1, sizeof *work);
     for (size_t f = 0; f < n_feeds; f++) {
         work[f].rf = skip[f] ? NULL : &rfeeds[f];
+        work[f].items = ritems + (rfeeds[f].items - ritems);
         work[f].batch = output_batch_new(out);
     }
     write_feeds_on_threads(work, n_feeds, r->jobs);
@@ -1456,13 +1470,10 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
                     SF_ARRAY_LEN(index_files));
     ok = true;
 out:
-    for (size_t i = 0; i < shown.cap; i++) {
+    for (size_t i = 0; i < shown.cap; i++)
         record_free(shown.recs[i]);
-        render_text_finish(&shown.texts[i]);
-    }
     free(shown.keys);
     free(shown.recs);
-    free(shown.texts);
     free(rfeeds);
     free(ritems);
     free(digests);

@@ -11,10 +11,9 @@
 #include "when.h"
 
 /*
- * What every format shows of a record's text, made once per record by
- * render_text_make() for all the feeds and formats it appears in (each
- * item is in two feeds and three formats, and rendering its content was
- * most of rendering).
+ * What every format shows of a record's text, made once by
+ * render_text_make() for the three formats and the pages of a feed
+ * (rendering an item's content for each was most of rendering).
  */
 struct sf_render_text {
     char *summary;          /* render_summary(); "" when it has no body */
