@@ -1321,18 +1321,9 @@ write_feeds_on_threads(struct feed_work *work, size_t n, unsigned jobs)
     size_t busy = 0;
     for (size_t f = 0; f < n; f++)
         busy += work[f].rf != NULL;
-    size_t want = jobs < busy ? jobs : busy;
-    pthread_t *threads = xcalloc(want ? want : 1, sizeof *threads);
-    size_t started = 0;
     pthread_mutex_init(&p.mu, NULL);
-    /* this thread takes part; one that cannot start is not needed */
-    while (started + 1 < want && pthread_create(&threads[started], NULL, feed_main, &p) == 0)
-        started++;
-    feed_main(&p);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
+    run_threads(jobs < busy ? jobs : busy, feed_main, &p);
     pthread_mutex_destroy(&p.mu);
-    free(threads);
 }
 
 /* ---- the second half of a run ---------------------------------------- */

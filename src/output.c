@@ -373,15 +373,7 @@ sync_staged(struct sf_output *o, struct sf_error *err)
     struct sync_pool p = {.o = o, .next = o->committed, .end = o->list.n, .failed = o->list.n};
     pthread_mutex_init(&p.mu, NULL);
     size_t want = o->list.n - o->committed;
-    want = want > SYNC_THREADS ? SYNC_THREADS : want;
-    pthread_t threads[SYNC_THREADS];
-    size_t started = 0;
-    /* this thread takes part too; a thread that cannot start is not needed */
-    while (started + 1 < want && pthread_create(&threads[started], NULL, sync_main, &p) == 0)
-        started++;
-    sync_main(&p);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
+    run_threads(want > SYNC_THREADS ? SYNC_THREADS : want, sync_main, &p);
     pthread_mutex_destroy(&p.mu);
     if (p.failed != o->list.n) {
         error_set(err, o->root, 0, 0, "cannot write %s: %s", o->list.v[p.failed].path,

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -450,4 +451,18 @@ errors_finish(struct sf_errors *l)
     free(l->v);
     l->v = NULL;
     l->cap = 0;
+}
+
+void
+run_threads(size_t n, void *(*fn)(void *), void *arg)
+{
+    pthread_t *threads = xcalloc(n ? n : 1, sizeof *threads);
+    size_t started = 0;
+    /* this thread takes part; one that cannot start is not needed */
+    while (started + 1 < n && pthread_create(&threads[started], NULL, fn, arg) == 0)
+        started++;
+    fn(arg);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
 }

@@ -135,6 +135,13 @@ uint64_t hash_fnv1a(uint64_t h, const void *p, size_t n);
 uint64_t hash_words(uint64_t h, const void *p, size_t n);
 
 /*
+ * Runs fn(arg) on up to n threads, this one among them, and returns once
+ * every one has returned.  fn takes work from arg until none is left, so
+ * a thread that cannot be started is simply not needed.
+ */
+void run_threads(size_t n, void *(*fn)(void *), void *arg);
+
+/*
  * An error or warning with its place.  Modules fill one in and never print
  * it; main.c and ingest.c print it once, as "snapfeed: path:line:col: msg".
  * line and col are 0 when they do not apply.
