@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include "ingest.h"
 #include "limits.h"
@@ -249,6 +250,109 @@ test_formats(void **state)
     free(path);
 }
 
+/* What a walk handed on, in order. */
+struct walked {
+    char paths[800][96];
+    ino_t ino[800];
+    off_t size[800];
+    size_t n, stop_at;
+};
+
+static bool
+walk_one(void *ctx, const struct sf_file *f)
+{
+    struct walked *w = ctx;
+    if (w->n < 800) {
+        snprintf(w->paths[w->n], sizeof w->paths[0], "%s", f->path);
+        w->ino[w->n] = f->st.st_ino;
+        w->size[w->n] = f->st.st_size;
+    }
+    w->n++;
+    return w->n != w->stop_at;
+}
+
+/* The walk's stat threads never change what it hands on: files and
+ * subdirectories interleaved (the parent's chunks are left to finish
+ * after a child), directories under and over the parallel threshold, and
+ * a walk stopped in the middle of a directory. */
+static void
+test_walk_threads(void **state)
+{
+    char *root = xasprintf("%s/walk", dir);
+    assert_int_equal(mkdir(root, 0755), 0);
+    size_t files = 0;
+    for (int i = 0; i < 90; i++) {
+        char *p = xasprintf("%s/f%02d.txt", root, i);
+        FILE *f = fopen(p, "w");
+        assert_non_null(f);
+        fprintf(f, "%*s", i + 1, "x");   /* size i + 1: tells the stats apart */
+        fclose(f);
+        free(p);
+        files++;
+        if (i % 30 == 7) {   /* a subdirectory sorted among the files */
+            char *d = xasprintf("%s/f%02d.sub", root, i);
+            assert_int_equal(mkdir(d, 0755), 0);
+            for (int k = 0; k < (i == 7 ? 40 : 5); k++) {
+                char *q = xasprintf("%s/g%02d.txt", d, k);
+                FILE *g = fopen(q, "w");
+                assert_non_null(g);
+                fprintf(g, "%*s", 200 + k, "y");
+                fclose(g);
+                free(q);
+                files++;
+            }
+            free(d);
+        }
+    }
+    char glob[] = "*.txt";
+    char *globs[] = {glob};
+    struct sf_input in = {.path = root, .globs = globs, .n_globs = 1};
+    struct sf_config c = *config;
+    c.inputs = &in;
+    c.n_inputs = 1;
+    static struct walked one, many;
+    struct sf_error err = {0};
+    one = (struct walked){0};
+    assert_true(ingest_walk(&c, 1, walk_one, &one, &err));
+    assert_int_equal(one.n, files);
+    for (size_t i = 0; i < one.n; i++) {
+        struct stat st;
+        assert_int_equal(lstat(one.paths[i], &st), 0);
+        assert_int_equal(st.st_ino, one.ino[i]);
+        assert_int_equal(st.st_size, one.size[i]);
+        if (i)
+            assert_true(strcmp(one.paths[i - 1], one.paths[i]) < 0);
+    }
+    for (unsigned threads = 2; threads <= 8; threads *= 2) {
+        many = (struct walked){0};
+        assert_true(ingest_walk(&c, threads, walk_one, &many, &err));
+        assert_int_equal(many.n, one.n);
+        for (size_t i = 0; i < one.n; i++) {
+            assert_string_equal(many.paths[i], one.paths[i]);
+            assert_int_equal(many.ino[i], one.ino[i]);
+            assert_int_equal(many.size[i], one.size[i]);
+        }
+        /* stopped in the middle of a directory whose chunks are in flight */
+        for (size_t stop = 1; stop < files; stop += 13) {
+            many = (struct walked){.stop_at = stop};
+            assert_true(ingest_walk(&c, threads, walk_one, &many, &err));
+            assert_int_equal(many.n, stop);
+            for (size_t i = 0; i < stop; i++)
+                assert_int_equal(many.ino[i], one.ino[i]);
+        }
+    }
+    error_finish(&err);
+    for (size_t i = 0; i < one.n; i++)
+        unlink(one.paths[i]);
+    for (int i = 7; i < 90; i += 30) {
+        char *d = xasprintf("%s/f%02d.sub", root, i);
+        rmdir(d);
+        free(d);
+    }
+    rmdir(root);
+    free(root);
+}
+
 int
 main(void)
 {
@@ -256,6 +360,7 @@ main(void)
         cmocka_unit_test(test_lines_and_offsets),
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_walk_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
