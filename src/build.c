@@ -1393,7 +1393,7 @@ write_feeds(struct run *r, struct sf_output *out, const struct sf_state *old,
     struct feed_work *work = xcalloc(n_feeds ? n_feeds : 1, sizeof *work);
     for (size_t f = 0; f < n_feeds; f++) {
         work[f].rf = skip[f] ? NULL : &rfeeds[f];
-        work[f].items = ritems + (rfeeds[f].items - ritems);
+        work[f].items = ritems + (rfeeds[f].items - ritems);   /* the same, writable */
         work[f].batch = output_batch_new(out);
     }
     write_feeds_on_threads(work, n_feeds, r->jobs);
