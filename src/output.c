@@ -41,7 +41,6 @@ struct sf_output {
     bool dry_run;
     struct staged_list list;
     size_t committed;   /* staged entries renamed into place */
-    struct sf_buf old;  /* the file in place, for comparing */
     const char **changed_view;
 };
 
@@ -91,7 +90,6 @@ output_open(const char *dir, enum sf_output_lock lock, bool dry_run, struct sf_e
     o->root = xstrdup(dir);
     o->fd = o->lock_fd = -1;
     o->dry_run = dry_run;
-    buf_init(&o->old, 0);
     if (!dry_run && !file_mkdirs(dir, err))
         goto fail;
     /* The configured directory itself may be a link: it was chosen. */
@@ -206,12 +204,28 @@ staged_finish(struct staged *s)
     free(s->tmp);
 }
 
-/* Stages path into list l.  Reads only what output_open() set in o, so
- * threads may stage into lists of their own at once. */
-static bool
-stage_into(struct sf_output *o, struct staged_list *l, struct sf_buf *old, const char *path,
-           const void *data, size_t len, bool *changed, struct sf_error *err)
+struct sf_output_batch {
+    struct sf_output *o;
+    struct staged_list list;
+    struct sf_buf old;          /* the file in place, for comparing */
+};
+
+struct sf_output_batch *
+output_batch_new(struct sf_output *o)
 {
+    struct sf_output_batch *b = xcalloc(1, sizeof *b);
+    b->o = o;
+    buf_init(&b->old, 0);
+    return b;
+}
+
+/* Reads only what output_open() set in the output, so threads may stage
+ * into batches of their own at once. */
+bool
+output_batch_stage(struct sf_output_batch *b, const char *path, const void *data, size_t len,
+                   bool *changed, struct sf_error *err)
+{
+    struct sf_output *o = b->o;
     struct staged s = {0};
     bool ok = false;
     int dfd = -1, fd = -1;
@@ -227,7 +241,7 @@ stage_into(struct sf_output *o, struct staged_list *l, struct sf_buf *old, const
         if (dfd < 0 && (!o->dry_run || errno != ENOENT))
             goto out;
     }
-    if (dfd >= 0 && same_bytes(dfd, s.name, data, len, old)) {
+    if (dfd >= 0 && same_bytes(dfd, s.name, data, len, &b->old)) {
         ok = true;
         goto out;
     }
@@ -258,7 +272,7 @@ stage_into(struct sf_output *o, struct staged_list *l, struct sf_buf *old, const
         }
         fd = -1;
     }
-    list_push(l, s);
+    list_push(&b->list, s);
     s = (struct staged){0};
     ok = true;
 out:
@@ -268,35 +282,6 @@ out:
         close(dfd);
     staged_finish(&s);
     return ok;
-}
-
-bool
-output_stage(struct sf_output *o, const char *path, const void *data, size_t len, bool *changed,
-             struct sf_error *err)
-{
-    return stage_into(o, &o->list, &o->old, path, data, len, changed, err);
-}
-
-struct sf_output_batch {
-    struct sf_output *o;
-    struct staged_list list;
-    struct sf_buf old;
-};
-
-struct sf_output_batch *
-output_batch_new(struct sf_output *o)
-{
-    struct sf_output_batch *b = xcalloc(1, sizeof *b);
-    b->o = o;
-    buf_init(&b->old, 0);
-    return b;
-}
-
-bool
-output_batch_stage(struct sf_output_batch *b, const char *path, const void *data, size_t len,
-                   bool *changed, struct sf_error *err)
-{
-    return stage_into(b->o, &b->list, &b->old, path, data, len, changed, err);
 }
 
 void
@@ -487,7 +472,6 @@ output_close(struct sf_output *o)
     }
     free(o->list.v);
     free(o->changed_view);
-    buf_finish(&o->old);
     if (o->lock_fd >= 0)
         close(o->lock_fd);
     if (o->fd >= 0)

@@ -8,7 +8,7 @@
 #include "util.h"
 
 /*
- * Files are staged, then committed together: output_stage() compares the
+ * Files are staged, then committed together: staging compares the
  * new bytes with the file in place and, only when they differ, writes them
  * to a temporary file beside it and syncs it; output_commit() renames each
  * over its target and syncs the directories.  A run killed at any moment leaves each file either as it was or
@@ -36,28 +36,26 @@ struct sf_output *output_open(const char *dir, enum sf_output_lock lock, bool dr
                               struct sf_error *err);
 
 /*
+ * Files are staged in batches, so that threads can stage at once (each
+ * into its own batch; the output and a batch may be used by one thread at
+ * a time).  output_batch_join() appends the batch's files to the output's
+ * list in their order and frees the batch: joining batches in a fixed
+ * order keeps the staging order independent of thread timing.  Every
+ * batch must be joined, after a failure too (its temporaries are removed
+ * with the output's).
+ */
+struct sf_output_batch;
+struct sf_output_batch *output_batch_new(struct sf_output *o);
+/*
  * Stages path with data[0..len).  *changed (if not NULL) tells whether the
  * bytes differ from the file in place.  Returns false with err set when
  * the path is unsafe or cannot be written; nothing is renamed before
  * output_commit().
  */
-bool output_stage(struct sf_output *o, const char *path, const void *data, size_t len,
-                  bool *changed, struct sf_error *err);
-
-/*
- * A batch stages files apart from the output's own list, so that threads
- * can stage at once (each into its own batch; the output and a batch may
- * be used by one thread at a time).  output_batch_join() appends the
- * batch's files to the output's list in their order and frees the batch:
- * joining batches in a fixed order keeps the staging order independent of
- * thread timing.  Every batch must be joined, after a failure too (its
- * temporaries are removed with the output's).
- */
-struct sf_output_batch;
-struct sf_output_batch *output_batch_new(struct sf_output *o);
 bool output_batch_stage(struct sf_output_batch *b, const char *path, const void *data, size_t len,
                         bool *changed, struct sf_error *err);
 void output_batch_join(struct sf_output_batch *b);
+
 /* Renames every staged change into place.  On failure err is set and the
  * files not yet renamed stay as they were. */
 bool output_commit(struct sf_output *o, struct sf_error *err);
