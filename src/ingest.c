@@ -89,6 +89,28 @@ take_chunk(struct stat_pool *p, struct frame **f, size_t *c)
     return false;
 }
 
+/* Stats chunk c of f, taken by this thread (mu held on entry and exit),
+ * and tells the walk if it waits. */
+static void
+run_chunk(struct stat_pool *p, struct frame *f, size_t c)
+{
+    pthread_mutex_unlock(&p->mu);
+    stat_chunk(f, c);
+    pthread_mutex_lock(&p->mu);
+    f->chunk[c] = CHUNK_DONE;
+    if (p->walk_waiting)
+        pthread_cond_signal(&p->done);
+}
+
+/* The walk waits for a chunk another thread is statting (mu held). */
+static void
+wait_chunk(struct stat_pool *p)
+{
+    p->walk_waiting = true;
+    pthread_cond_wait(&p->done, &p->mu);
+    p->walk_waiting = false;
+}
+
 static void *
 stat_main(void *arg)
 {
@@ -101,12 +123,7 @@ stat_main(void *arg)
             pthread_cond_wait(&p->go, &p->mu);
         if (p->quit)
             break;
-        pthread_mutex_unlock(&p->mu);
-        stat_chunk(f, c);
-        pthread_mutex_lock(&p->mu);
-        f->chunk[c] = CHUNK_DONE;
-        if (p->walk_waiting)
-            pthread_cond_signal(&p->done);
+        run_chunk(p, f, c);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -185,25 +202,16 @@ stat_need(struct stat_pool *p, struct frame *f, size_t k)
     pthread_mutex_lock(&p->mu);
     if (f->chunk[c] == CHUNK_TODO) {
         f->chunk[c] = CHUNK_TAKEN;
-        pthread_mutex_unlock(&p->mu);
-        stat_chunk(f, c);
-        pthread_mutex_lock(&p->mu);
-        f->chunk[c] = CHUNK_DONE;
+        run_chunk(p, f, c);
     }
     /* in progress elsewhere: stat a later chunk meanwhile, rather than sleep */
     struct frame *g;
     size_t d;
     while (f->chunk[c] != CHUNK_DONE) {
-        if (take_chunk(p, &g, &d)) {
-            pthread_mutex_unlock(&p->mu);
-            stat_chunk(g, d);
-            pthread_mutex_lock(&p->mu);
-            g->chunk[d] = CHUNK_DONE;
-            continue;
-        }
-        p->walk_waiting = true;
-        pthread_cond_wait(&p->done, &p->mu);
-        p->walk_waiting = false;
+        if (take_chunk(p, &g, &d))
+            run_chunk(p, g, d);
+        else
+            wait_chunk(p);
     }
     pthread_mutex_unlock(&p->mu);
     f->ready = (c + 1) * STAT_CHUNK < f->n ? (c + 1) * STAT_CHUNK : f->n;
@@ -220,11 +228,8 @@ stat_forget(struct stat_pool *p, struct frame *f)
     if (p->f == f)
         p->f = NULL;
     for (size_t c = 0; c < f->n_chunks; c++)
-        while (f->chunk[c] == CHUNK_TAKEN) {
-            p->walk_waiting = true;
-            pthread_cond_wait(&p->done, &p->mu);
-            p->walk_waiting = false;
-        }
+        while (f->chunk[c] == CHUNK_TAKEN)
+            wait_chunk(p);
     pthread_mutex_unlock(&p->mu);
 }
 
