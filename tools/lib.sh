@@ -6,9 +6,11 @@ set -eu
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
 
-# Packages the build needs.
+# Packages the build needs.  The default configuration builds the unit
+# tests too (meson's "tests" option), so cmocka is one of them: without it
+# `meson setup build` fails on a fresh machine, demo or not.
 build_packages="gcc pkg-config meson ninja-build libxml2-dev libyaml-dev
-    libcurl4-openssl-dev libjansson-dev tzdata ca-certificates scdoc"
+    libcurl4-openssl-dev libjansson-dev libcmocka-dev tzdata ca-certificates scdoc"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -35,7 +37,17 @@ ensure_build() {
     shift
     if [ ! -f "$dir/build.ninja" ]; then
         say "meson setup $dir $*"
-        meson setup --fatal-meson-warnings "$dir" "$@" >/dev/null
+        # meson prints its errors on stdout: keep them for a failed setup.
+        local log
+        log=$(mktemp)
+        if ! meson setup --fatal-meson-warnings "$dir" "$@" >"$log" 2>&1; then
+            cat "$log" >&2
+            rm -f "$log"
+            rm -rf "$dir"
+            say "FAILED: meson setup $dir"
+            exit 1
+        fi
+        rm -f "$log"
     fi
     if ! ninja -C "$dir" >"$dir/ninja.log" 2>&1; then
         cat "$dir/ninja.log" >&2
