@@ -547,7 +547,7 @@ group_end(struct ctx *c, struct str stamp)
                     xreallocarray(c->p->listing, c->p->listing_cap, sizeof *c->p->listing);
             }
             struct sf_listing *e = &c->p->listing[r->n_listing++];
-            e->category = store(c, c->list_category);
+            e->category = store_value(c, c->list_category);
             e->title = store(c, c->group_first);
             e->summary = c->group_lines > 1 ? store(c, rest) : NULL;
             e->published = t;

@@ -146,7 +146,7 @@ test_sections(void **state)
         "...片段一\r\n2024-04-01 10:00:00\r\n标题二\r\n片段二\r\n2024-04-02 10:00:00\r\n"
         "标题三\r\n片段三甲\r\n片段三乙\r\n2024-04-03 10:00\r\n"
         "没有时间的行\r\n"
-        "更多关于科技的资讯:\r\n甲标题\r\n甲摘要\r\n2024-05-01 08:00:00\r\n"
+        "更多关于科　 技的资讯:\r\n甲标题\r\n甲摘要\r\n2024-05-01 08:00:00\r\n"
         "乙标题\r\n2024-02-30 08:00:00\r\n"
         "丙标题\r\n丙摘要\r\n2024-05-01 07:00:00\r\n丁标题\r\n丁摘要";
     struct sf_record *r = parse(text);
@@ -171,7 +171,7 @@ test_sections(void **state)
     str_is(r->related[2].snippet, "片段三甲片段三乙");
     time_is(&r->related[2].published, "2024-04-03T10:00:00+08:00");
     assert_int_equal(r->n_listing, 2);   /* the impossible date and the unfinished one drop */
-    str_is(r->listing[0].category, "科技");
+    str_is(r->listing[0].category, "科 技");   /* blanks squeezed, as in meta values */
     str_is(r->listing[0].title, "甲标题");
     str_is(r->listing[0].summary, "甲摘要");
     str_is(r->listing[1].title, "丙标题");
