@@ -1558,10 +1558,12 @@ open_manifest(struct run *r, const struct sf_build_opts *opts)
     error_finish(&merr);
 }
 
-enum sf_build_status
-build_run(const struct sf_config *c, const struct sf_build_opts *opts,
-          const struct sf_build_report *report, struct sf_build_result *res,
-          struct sf_error *err)
+/* One build; *unreadable is set when the manifest, trusted by the walk,
+ * could not be read back (and has been removed). */
+static enum sf_build_status
+build_attempt(const struct sf_config *c, const struct sf_build_opts *opts,
+              const struct sf_build_report *report, struct sf_build_result *res,
+              struct sf_error *err, bool *unreadable)
 {
     enum sf_build_status status = SF_BUILD_FAILED;
     struct run r = {.config = c, .report = report, .res = res,
@@ -1617,7 +1619,8 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
     }
     if (r.defer && manifest_changed(r.manifest) && !merge_chosen(&r) &&
         !manifest_replay_all(r.manifest, replay_entry, &r)) {
-        error_set(err, c->output.state_dir, 0, 0, "cannot read the manifest again");
+        manifest_discard(r.manifest);
+        *unreadable = true;
         goto out;
     }
 
@@ -1651,8 +1654,9 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
     if (!res->unchanged && r.manifest && !manifest_changed(r.manifest) &&
         !manifest_replay(r.manifest, replay_entry, &r)) {
         /* nothing changed, but the output needs writing: the catalog is
-         * filled from the manifest, which just read well */
-        error_set(err, c->output.state_dir, 0, 0, "cannot read the manifest again");
+         * filled from the manifest's entries, which the walk did not read */
+        manifest_discard(r.manifest);
+        *unreadable = true;
         goto out;
     }
     if (!res->unchanged) {
@@ -1718,6 +1722,29 @@ out:
     ingest_reader_free(r.reader);
     output_close(out);
     return status;
+}
+
+enum sf_build_status
+build_run(const struct sf_config *c, const struct sf_build_opts *opts,
+          const struct sf_build_report *report, struct sf_build_result *res,
+          struct sf_error *err)
+{
+    bool unreadable = false;
+    enum sf_build_status status = build_attempt(c, opts, report, res, err, &unreadable);
+    if (!unreadable)
+        return status;
+    /* Records whose checksums hold but whose entries do not decode: only a
+     * forged or miswritten manifest has them, and a walk that does not
+     * decode an unchanged file's entries cannot see it.  Nothing has been
+     * written yet; without the manifest, the build reads every capture. */
+    struct sf_error warn = {0};
+    error_set(&warn, c->output.state_dir, 0, 0,
+              "warning: the manifest's entries cannot be read back; reading every capture again");
+    if (report && report->problem)
+        report->problem(report->ctx, &warn, true);
+    error_finish(&warn);
+    build_result_finish(res);
+    return build_attempt(c, opts, report, res, err, &unreadable);
 }
 
 void

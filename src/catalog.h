@@ -67,6 +67,9 @@ struct sf_feed_sel {
  * growing.  A short or damaged input marks c bad.
  */
 void catalog_entry_encode(struct sf_buf *b, const struct sf_entry *e);
+/* The fewest bytes an encoded entry takes (both strings empty): what bounds
+ * an entry count read before the entries are. */
+#define SF_ENTRY_MIN_LEN (8 + 8 + 8 + 4 + 1 + 8 + 4 + 4 + 8 + 4 + 4)
 void catalog_entry_decode(struct sf_cursor *c, struct sf_buf *strings, struct sf_entry *e);
 
 struct sf_catalog;

@@ -185,7 +185,9 @@ decode_record(const unsigned char *rec, size_t len, struct record *r, bool entri
         r->n_problems++;
     }
     uint32_t n = cursor_u32(&c);
-    if (c.bad)
+    /* a lookup trusts the count without decoding the entries (it counts
+     * captures): it must at least fit the bytes there are */
+    if (c.bad || n > (size_t)(c.end - c.p) / SF_ENTRY_MIN_LEN)
         return false;
     r->n_entries = 0;
     r->n_held = n;
@@ -784,6 +786,13 @@ uint64_t
 manifest_digest(const struct sf_manifest *m)
 {
     return m->digest;
+}
+
+void
+manifest_discard(struct sf_manifest *m)
+{
+    if (unlinkat(m->dirfd, NAME, 0) == 0)
+        fsync(m->dirfd);
 }
 
 bool

@@ -139,6 +139,10 @@ uint64_t manifest_digest(const struct sf_manifest *m);
  * it changed.  Returns false with err set on a write failure. */
 bool manifest_commit(struct sf_manifest *m, struct sf_error *err);
 
+/* Removes the manifest from the state directory (committed or old): the
+ * next run reads every capture. */
+void manifest_discard(struct sf_manifest *m);
+
 /* Discards the new manifest if not committed, frees m.  NULL is fine. */
 void manifest_free(struct sf_manifest *m);
 

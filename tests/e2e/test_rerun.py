@@ -262,6 +262,71 @@ def case_foreign_manifest(tmp):
             good = f.read()
 
 
+def forge_entries(manifest, count):
+    """Gives the manifest's first record with entries another entry count,
+    count(n), and a checksum that still holds: what only a forged or
+    miswritten manifest has.  The record layout is src/manifest.c's."""
+    with open(manifest, "rb") as f:
+        data = bytearray(f.read())
+    pos = HEADER_LEN
+    u32 = lambda o: int.from_bytes(data[o:o + 4], "little")
+    while pos < len(data):
+        n = u32(pos)
+        k = pos + 8 + 32
+        k += 4 + u32(k)                         # path
+        problems, k = u32(k), k + 4
+        for _ in range(problems):
+            k += 1 + 4 + 4
+            k += 4 + u32(k)                     # message
+        if u32(k):
+            data[k:k + 4] = count(u32(k)).to_bytes(4, "little")
+            data[pos + n - 8:pos + n] = hash_words(0, bytes(data[pos:pos + n - 8])).to_bytes(
+                8, "little")
+            with open(manifest, "wb") as f:
+                f.write(bytes(data))
+            return True
+        pos += n
+    return False
+
+
+def case_forged_entries(tmp):
+    """A record whose checksum holds but whose entries cannot be read.  A
+    count that cannot fit the record is refused at once, like a damaged
+    record.  One that fits is trusted by the walk (an unchanged file's
+    entries are not decoded) and found when the entries are needed: the
+    run then reads every capture, as with no manifest, and says so.  Each
+    time the output is a fresh build's and the next run finds a sound
+    manifest.  Both runs that read entries back are covered: a new capture
+    with no `chosen` to merge into, and nothing new but a feed to write."""
+    inp, cfg, out = setup(tmp)
+    build(cfg, out, wrap=False)
+    manifest = os.path.join(tmp, "state", "manifest")
+    steps = [("impossible count", lambda n: 0xFFFFFFF0, "new capture"),
+             ("one entry fewer", lambda n: n - 1, "new capture"),
+             ("one entry fewer", lambda n: n - 1, "feed deleted")]
+    for forged, count, how in steps:
+        what = f"forged entries ({forged}), {how}"
+        if not forge_entries(manifest, count):
+            failures.append(f"{what}: no record with entries to forge")
+            return
+        if how == "new capture":
+            chosen = os.path.join(tmp, "state", "chosen")
+            if os.path.exists(chosen):
+                os.remove(chosen)
+            e2eutil.write_old(os.path.join(inp, f"zz-new-{len(os.listdir(inp))}.txt"), NEW)
+        else:
+            os.remove(os.path.join(out, "all", "feed.json"))
+        p = build(cfg, out)
+        said = "reading every capture again" in p.stderr
+        if p.returncode != 3 or said != (forged == "one entry fewer"):
+            failures.append(f"{what}: exit {p.returncode}, {p.stderr[-300:]!r}")
+        if not same_as_fresh(contents(out), reference(tmp, inp)):
+            failures.append(f"{what}: output differs from a fresh build")
+        p = build(cfg, out)
+        if p.returncode != 3 or not counts(p) or counts(p)[0] != 0:
+            failures.append(f"{what}: the manifest was not rebuilt: {counts(p)}")
+
+
 def case_stale_manifest(tmp):
     """An old manifest put back after captures changed, were added and
     removed (a restored backup, a second machine) is checked file by file:

@@ -195,12 +195,38 @@ test_rules(void **state)
     config_free(c);
 }
 
+/* SF_ENTRY_MIN_LEN bounds entry counts read from the manifest: it must be
+ * what the shortest entry encodes to, and decode back from. */
+static void
+test_entry_min_len(void **state)
+{
+    (void)state;
+    struct sf_entry e = {.idhash = 1, .id = "", .category = ""};
+    struct sf_buf b;
+    buf_init(&b, 0);
+    catalog_entry_encode(&b, &e);
+    assert_int_equal(b.len, SF_ENTRY_MIN_LEN);
+    struct sf_buf strings;
+    buf_init(&strings, 0);
+    struct sf_cursor c = {(unsigned char *)b.data, (unsigned char *)b.data + b.len, false};
+    struct sf_entry back;
+    catalog_entry_decode(&c, &strings, &back);
+    assert_false(c.bad);
+    assert_ptr_equal(c.p, c.end);
+    c = (struct sf_cursor){(unsigned char *)b.data, (unsigned char *)b.data + b.len - 1, false};
+    catalog_entry_decode(&c, &strings, &back);
+    assert_true(c.bad);
+    buf_finish(&strings);
+    buf_finish(&b);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_spilled_equals_in_memory),
+        cmocka_unit_test(test_entry_min_len),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
