@@ -39,15 +39,11 @@ ensure_build() {
         say "meson setup $dir $*"
         # meson prints its errors on stdout: keep them for a failed setup.
         local log
-        log=$(mktemp)
-        if ! meson setup --fatal-meson-warnings "$dir" "$@" >"$log" 2>&1; then
-            cat "$log" >&2
-            rm -f "$log"
-            rm -rf "$dir"
+        if ! log=$(meson setup --fatal-meson-warnings "$dir" "$@" 2>&1); then
+            printf '%s\n' "$log" >&2
             say "FAILED: meson setup $dir"
             exit 1
         fi
-        rm -f "$log"
     fi
     if ! ninja -C "$dir" >"$dir/ninja.log" 2>&1; then
         cat "$dir/ninja.log" >&2
