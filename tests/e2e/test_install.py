@@ -18,6 +18,9 @@ import tempfile
 SRC, BUILD = (os.path.abspath(p) for p in sys.argv[1:3])
 VERSION = sys.argv[3]
 MAN = sys.argv[4] == "true"
+# the pages are built; man (Debian: man-db) formats them, and systemd-analyze
+# verify runs it for the units' Documentation=man: lines
+RUN_MAN = MAN and shutil.which("man") is not None
 failures = []
 
 
@@ -62,9 +65,9 @@ def check_files(dest, prefix, opts):
     p = run([binary, "--version"])
     if p.stdout != f"snapfeed {VERSION}\n":
         fail(f"--version says {p.stdout!r}, meson's version is {VERSION}")
-    if MAN and not shutil.which("man"):
+    if MAN and not RUN_MAN:
         print("man missing (Debian: man-db): installed pages not formatted")
-    elif MAN:
+    elif RUN_MAN:
         # man finds and formats the installed pages
         env = dict(os.environ, MANPATH=os.path.join(root, opts["mandir"]), MANWIDTH="80")
         for page, needle in (("snapfeed", "EXIT STATUS"), ("feeds.yaml", "output.pages")):
@@ -97,9 +100,7 @@ def check_units(tmp, binary, doc, man_dir):
         print("systemd-analyze missing: unit files not verified")
     else:
         env = dict(os.environ, MANPATH=man_dir)
-        # verify runs man for each Documentation=man: line
-        check_man = MAN and shutil.which("man")
-        args = [analyze, "verify"] + ([] if check_man else ["--man=no"])
+        args = [analyze, "verify"] + ([] if RUN_MAN else ["--man=no"])
         p = run(args + [os.path.join(units, "snapfeed.timer"),
                         os.path.join(units, "snapfeed.service")], env=env)
         # unknown keys are only warnings: any word from it is a failure
