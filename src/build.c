@@ -1740,8 +1740,7 @@ build_run(const struct sf_config *c, const struct sf_build_opts *opts,
     struct sf_error warn = {0};
     error_set(&warn, c->output.state_dir, 0, 0,
               "warning: the manifest's entries cannot be read back; reading every capture again");
-    if (report && report->problem)
-        report->problem(report->ctx, &warn, true);
+    push_warning(report, res, &warn);
     error_finish(&warn);
     build_result_finish(res);
     return build_attempt(c, opts, report, res, err, &unreadable);

@@ -115,12 +115,10 @@ record_finish(struct record *r)
 }
 
 /* Decodes the n entries at c into r (its strings in place); false when
- * damaged. */
+ * damaged.  n is decode_record()'s count, which fits the bytes at c. */
 static bool
 decode_entries(struct sf_cursor *c, uint32_t n, struct record *r)
 {
-    if (n > MAX_RECORD / 16)
-        return false;
     if (n > r->cap_entries) {
         r->cap_entries = n;
         r->entries = xreallocarray(r->entries, n, sizeof *r->entries);
