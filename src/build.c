@@ -4,8 +4,10 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "catalog.h"
 #include "chosen.h"
@@ -63,7 +65,28 @@ struct result {
 struct job {
     uint32_t seq;
     uint32_t input;
+    int dirfd;          /* a directory held for it (struct dir_hold), or AT_FDCWD */
+    const char *name;   /* in dirfd: the tail of path, or path itself */
     char *path;
+};
+
+/*
+ * A worker opens its file relative to the directory the walk found it in:
+ * by the whole path, the kernel would look up every directory above it
+ * again, which was a tenth of a cold build's kernel time.  The walk closes
+ * a directory when it leaves it, so a directory with files in flight is
+ * held open by a descriptor of its own until the last of them is
+ * committed.  A few holds are enough (a day's directory has dozens of
+ * files, the files in flight are a few hundred): past MAX_DIR_HOLDS, and
+ * under a descriptor limit so low that holds could starve the opens of
+ * the captures themselves, files are opened by the whole path.
+ */
+#define MAX_DIR_HOLDS 16
+#define DIR_HOLDS_MIN_NOFILE 256
+struct dir_hold {
+    unsigned long dir;  /* sf_file.dir */
+    int fd;
+    uint32_t last_seq;  /* the newest job it was handed to */
 };
 
 struct run;
@@ -109,6 +132,8 @@ struct run {
     size_t q_head, q_len;
     struct result *slots;               /* results by seq % window */
     size_t window;
+    struct dir_hold *dirs;              /* oldest first, a ring of d_cap (main thread) */
+    size_t d_head, d_len, d_cap;
     bool closing;
     size_t idle;                        /* workers waiting for work */
     bool main_waiting;                  /* the main thread waits for ... */
@@ -215,7 +240,7 @@ scan_job(struct worker *w, const struct job *job, struct result *res)
     w->current = res;
     res->seq = job->seq;
     res->input = job->input;
-    ingest_file(w->reader, &w->run->config->inputs[job->input], AT_FDCWD, job->path, job->path,
+    ingest_file(w->reader, &w->run->config->inputs[job->input], job->dirfd, job->name, job->path,
                 &res->st, &cb);
 }
 
@@ -374,6 +399,38 @@ hand_on_part(struct run *r, struct result *res)
     free(path);
 }
 
+/* The descriptor job seq of f opens its file with: f's directory, held. */
+static int
+hold_dir(struct run *r, const struct sf_file *f, uint32_t seq)
+{
+    struct dir_hold *last = r->d_len ? &r->dirs[(r->d_head + r->d_len - 1) % r->d_cap] : NULL;
+    if (!f->dir)
+        return AT_FDCWD;
+    if (!last || last->dir != f->dir) {
+        if (r->d_len == r->d_cap)
+            return AT_FDCWD;    /* every hold has files in flight */
+        int fd = fcntl(f->dirfd, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0)
+            return AT_FDCWD;
+        last = &r->dirs[(r->d_head + r->d_len++) % r->d_cap];
+        *last = (struct dir_hold){.dir = f->dir, .fd = fd};
+    }
+    last->last_seq = seq;
+    return last->fd;
+}
+
+/* Closes the directories whose jobs are all committed but the newest,
+ * which more files may follow into; with all, every one. */
+static void
+release_dirs(struct run *r, bool all)
+{
+    while (r->d_len && (all || (r->d_len > 1 && r->dirs[r->d_head].last_seq < r->committed))) {
+        close(r->dirs[r->d_head].fd);
+        r->d_head = (r->d_head + 1) % r->d_cap;
+        r->d_len--;
+    }
+}
+
 /* Commits results in order while the next one is ready; with wait, waits
  * until everything handed out is committed. */
 static void
@@ -394,6 +451,7 @@ commit_ready(struct run *r, bool wait)
             return;
         commit(r, res);
         r->committed++;
+        release_dirs(r, false);
         report_progress(r, 0, 0);
     }
 }
@@ -471,6 +529,8 @@ scan_file(void *ctx, const struct sf_file *f)
             if (r->n_workers)
                 commit_ready(r, true);
             struct worker self = {.run = r, .reader = r->reader};
+            job.dirfd = f->dirfd;
+            job.name = f->name;
             job.path = (char *)f->path;
             res->stream = jsonl;
             scan_job(&self, &job, res);
@@ -491,6 +551,8 @@ scan_file(void *ctx, const struct sf_file *f)
         return true;
     }
     job.path = xstrdup(f->path);
+    job.dirfd = hold_dir(r, f, job.seq);
+    job.name = job.dirfd == AT_FDCWD ? job.path : job.path + strlen(f->path) - strlen(f->name);
     res->reused = false;
     r->parsed++;
     pthread_mutex_lock(&r->mu);
@@ -517,6 +579,10 @@ pool_start(struct run *r, const struct sf_zone *zone, unsigned jobs)
     pthread_cond_init(&r->work, NULL);
     pthread_cond_init(&r->done, NULL);
     r->queue = xcalloc(r->window, sizeof *r->queue);
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur >= DIR_HOLDS_MIN_NOFILE)
+        r->d_cap = MAX_DIR_HOLDS;
+    r->dirs = xcalloc(r->d_cap ? r->d_cap : 1, sizeof *r->dirs);
     r->workers = xcalloc(jobs, sizeof *r->workers);
     for (size_t i = 0; i < jobs; i++) {
         struct worker *w = &r->workers[r->n_workers];
@@ -552,6 +618,7 @@ pool_stop(struct run *r)
         }
         for (size_t i = 0; i < r->q_len; i++)
             free(r->queue[(r->q_head + i) % r->window].path);
+        release_dirs(r, true);
         pthread_cond_destroy(&r->work);
         pthread_cond_destroy(&r->done);
         pthread_mutex_destroy(&r->mu);
@@ -559,8 +626,10 @@ pool_stop(struct run *r)
     }
     free(r->workers);
     free(r->queue);
+    free(r->dirs);
     r->workers = NULL;
     r->queue = NULL;
+    r->dirs = NULL;
     for (size_t i = 0; i < r->window; i++)
         result_finish(&r->slots[i]);
     free(r->slots);

@@ -29,6 +29,7 @@ struct frame {
     size_t n_chunks;
     size_t ready;       /* names the walk knows are statted (its own count) */
     size_t n, next;
+    unsigned long serial;   /* sf_file.dir */
     dev_t dev;
     ino_t ino;
 };
@@ -257,9 +258,10 @@ frame_finish(struct stat_pool *p, struct frame *f)
 /* Opens directory fd (taking it), reads its sorted entry names and
  * stats them. */
 static bool
-frame_open(struct frame *f, int fd, char *path, struct stat_pool *pool, struct sf_error *err)
+frame_open(struct frame *f, int fd, char *path, struct stat_pool *pool, unsigned long *serial,
+           struct sf_error *err)
 {
-    *f = (struct frame){.fd = fd, .path = path};
+    *f = (struct frame){.fd = fd, .path = path, .serial = ++*serial};
     struct stat st;
     if (fstat(fd, &st) != 0) {
         error_set(err, path, 0, 0, "cannot stat: %s", strerror(errno));
@@ -323,13 +325,13 @@ join_path(const char *dir, const char *name)
 }
 
 static bool
-walk_dir(const struct sf_input *in, int rootfd, struct stat_pool *pool, sf_file_fn fn, void *ctx,
-         bool *stop, struct sf_error *err)
+walk_dir(const struct sf_input *in, int rootfd, struct stat_pool *pool, unsigned long *serial,
+         sf_file_fn fn, void *ctx, bool *stop, struct sf_error *err)
 {
     struct frame stack[MAX_DIR_DEPTH + 1];
     size_t depth = 0;
     bool ok = true;
-    if (!frame_open(&stack[depth++], rootfd, xstrdup(in->path), pool, err)) {
+    if (!frame_open(&stack[depth++], rootfd, xstrdup(in->path), pool, serial, err)) {
         frame_finish(pool, &stack[0]);
         return false;
     }
@@ -345,8 +347,8 @@ walk_dir(const struct sf_input *in, int rootfd, struct stat_pool *pool, sf_file_
         stat_need(pool, f, k);
         char *name = f->names[k];
         char *path = join_path(f->path, name);
-        struct sf_file file = {.input = in, .dirfd = f->fd, .name = name, .path = path,
-                               .st = f->st[k]};
+        struct sf_file file = {.input = in, .dirfd = f->fd, .dir = f->serial, .name = name,
+                               .path = path, .st = f->st[k]};
         if (f->st_errno[k]) {
             /* Gone since the listing (a crawler moving files): not an error. */
             if (f->st_errno[k] != ENOENT) {
@@ -377,7 +379,7 @@ walk_dir(const struct sf_input *in, int rootfd, struct stat_pool *pool, sf_file_
                 ok = false;
                 goto next;
             }
-            if (!frame_open(&stack[depth], fd, path, pool, err)) {
+            if (!frame_open(&stack[depth], fd, path, pool, serial, err)) {
                 frame_finish(pool, &stack[depth]);
                 ok = false;
                 path = NULL;
@@ -407,6 +409,7 @@ ingest_walk(const struct sf_config *c, unsigned threads, sf_file_fn fn, void *ct
             struct sf_error *err)
 {
     bool stop = false, ok = true;
+    unsigned long serial = 0;
     struct stat_pool pool;
     stat_pool_start(&pool, threads);
     for (size_t i = 0; i < c->n_inputs && !stop && ok; i++) {
@@ -435,7 +438,7 @@ ingest_walk(const struct sf_config *c, unsigned threads, sf_file_fn fn, void *ct
             ok = false;
             break;
         }
-        ok = walk_dir(in, fd, &pool, fn, ctx, &stop, err);
+        ok = walk_dir(in, fd, &pool, &serial, fn, ctx, &stop, err);
     }
     stat_pool_stop(&pool);
     return ok;

@@ -15,6 +15,7 @@
 struct sf_file {
     const struct sf_input *input;
     int dirfd;              /* the directory holding it (valid during the callback) */
+    unsigned long dir;      /* numbers the directories of one walk from 1; 0: dirfd is AT_FDCWD */
     const char *name;       /* its name in dirfd */
     const char *path;       /* dirfd's path joined with name, for messages */
     struct stat st;         /* lstat of it */

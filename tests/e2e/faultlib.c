@@ -15,7 +15,8 @@
  *                                     (from 1) call of CALL: rename (any of
  *                                     rename, renameat, renameat2), write,
  *                                     fsync, connect
- *   SF_FAULT_COUNT=FILE               at exit, write "CALL N" lines to FILE
+ *   SF_FAULT_COUNT=FILE               at exit, write "CALL N" lines to FILE,
+ *                                     and "fds N": descriptors still open
  *   SF_FAULT_VANISH=NAME:K            unlink NAME just before the K-th open
  *                                     of a path whose last part is NAME
  *   SF_FAULT_SWAP=NAME:K:TARGET       replace NAME by a symbolic link to
@@ -273,7 +274,33 @@ openat64(int dirfd, const char *path, int flags, ...)
     OPEN_AT(real_openat64, dirfd, dirfd, path, flags)
 }
 
-/* The counts, for a test to choose its K from a whole run's. */
+/* Descriptors open now, not counting the one this opens to list them. */
+static long
+open_fds(void)
+{
+    int dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return -1;
+    long n = 0;
+    char buf[4096];
+    long got;
+    while ((got = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
+        for (long off = 0; off < got;) {
+            /* struct linux_dirent64: ino, off, reclen, type, name */
+            unsigned short reclen;
+            memcpy(&reclen, buf + off + 16, sizeof reclen);
+            const char *name = buf + off + 19;
+            if (name[0] != '.' && strtol(name, NULL, 10) != dir)
+                n++;
+            off += reclen;
+        }
+    }
+    syscall(SYS_close, dir);
+    return n;
+}
+
+/* The counts, for a test to choose its K from a whole run's, and the
+ * descriptors a run left open. */
 __attribute__((destructor)) static void
 report(void)
 {
@@ -285,6 +312,7 @@ report(void)
     for (int c = 0; c < CALL_COUNT; c++)
         len += snprintf(text + len, sizeof text - (size_t)len, "%s %lu\n", call_names[c],
                         (unsigned long)atomic_load(&counts[c]));
+    len += snprintf(text + len, sizeof text - (size_t)len, "fds %ld\n", open_fds());
     /* straight to the kernel: our own write() would count itself */
     int fd = (int)syscall(SYS_openat, AT_FDCWD, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                           0644);

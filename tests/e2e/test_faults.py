@@ -10,6 +10,7 @@
 import glob
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -490,6 +491,42 @@ def case_odd_files(tmp):
         p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out])
         if p.returncode != 3 or not want <= set(p.stderr.splitlines()):
             failures.append(f"{what}, rerun: exit {p.returncode}, {p.stderr!r}")
+
+
+def case_descriptors(tmp):
+    """Parsing threads open each capture in the directory the walk held
+    open for it: a build over hundreds of day directories leaves no
+    descriptor open, and with too few descriptors to hold any it opens
+    by the whole path and builds the same bytes."""
+    caps = os.path.join(tmp, "caps")
+    subprocess.run([GEN, "--seed", "5", "--count", "400", "--out", caps], check=True,
+                   stdout=subprocess.DEVNULL, timeout=120)
+    days = {os.path.dirname(p) for p in glob.glob(os.path.join(caps, "*", "*", "*", "*.txt"))}
+    if len(days) < 300:
+        failures.append(f"descriptors: only {len(days)} directories generated")
+    cfg = e2eutil.config_for(tmp, caps)
+    outs = {}
+    for name, jobs, limit in (("one", "-j1", None), ("four", "-j4", None),
+                              ("starved", "-j4", 64)):
+        counts = os.path.join(tmp, f"counts-{name}")
+        out = os.path.join(tmp, f"out-{name}")
+
+        def starve(limit=limit):
+            if limit:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+        p = subprocess.run([sfwrap.SNAPFEED, "build", "-q", "-c", cfg, "-o", out, jobs,
+                            "--no-manifest"], env={**os.environ, **fault_env(count=counts)},
+                           capture_output=True, text=True, timeout=300, preexec_fn=starve)
+        if p.returncode != 0:
+            failures.append(f"descriptors, {name}: exit {p.returncode}: {p.stderr!r}")
+            continue
+        with open(counts) as f:
+            fds = dict(line.split() for line in f)["fds"]
+        if fds != "3":
+            failures.append(f"descriptors, {name}: {fds} open at exit, not stdin, stdout, stderr")
+        outs[name] = tree(out)
+    if len(outs) == 3 and not outs["one"] == outs["four"] == outs["starved"]:
+        failures.append("descriptors: -j1, -j4 and -j4 short of descriptors differ")
 
 
 def case_killed_before_pings(tmp):
