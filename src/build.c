@@ -1668,7 +1668,12 @@ build_attempt(const struct sf_config *c, const struct sf_build_opts *opts,
     if (r.defer)
         manifest_set_defer(r.manifest);
     pool_start(&r, &zone, opts->jobs);
-    bool walked = ingest_walk(c, opts->jobs, scan_file, &r, err);
+    /* Threads to stat with: only when most files should come from the
+     * manifest, where statting is the run.  With every file to parse the
+     * workers have the CPUs, and extra statting threads only took turns
+     * with them (a cold build of 100k was 5-9% slower with them). */
+    unsigned stat_threads = r.manifest && !manifest_changed(r.manifest) ? r.jobs : 1;
+    bool walked = ingest_walk(c, stat_threads, scan_file, &r, err);
     pool_stop(&r);
     if (!walked)
         goto out;
