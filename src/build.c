@@ -403,20 +403,20 @@ hand_on_part(struct run *r, struct result *res)
 static int
 hold_dir(struct run *r, const struct sf_file *f, uint32_t seq)
 {
-    struct dir_hold *last = r->d_len ? &r->dirs[(r->d_head + r->d_len - 1) % r->d_cap] : NULL;
-    if (!f->dir)
+    if (!f->dir || !r->d_cap)
         return AT_FDCWD;
-    if (!last || last->dir != f->dir) {
+    size_t newest = (r->d_head + r->d_len - 1) % r->d_cap;
+    if (!r->d_len || r->dirs[newest].dir != f->dir) {
         if (r->d_len == r->d_cap)
             return AT_FDCWD;    /* every hold has files in flight */
         int fd = fcntl(f->dirfd, F_DUPFD_CLOEXEC, 0);
         if (fd < 0)
             return AT_FDCWD;
-        last = &r->dirs[(r->d_head + r->d_len++) % r->d_cap];
-        *last = (struct dir_hold){.dir = f->dir, .fd = fd};
+        newest = (r->d_head + r->d_len++) % r->d_cap;
+        r->dirs[newest] = (struct dir_hold){.dir = f->dir, .fd = fd};
     }
-    last->last_seq = seq;
-    return last->fd;
+    r->dirs[newest].last_seq = seq;
+    return r->dirs[newest].fd;
 }
 
 /* Closes the directories whose jobs are all committed but the newest,
