@@ -10,11 +10,12 @@ WRAP = shlex.split(os.environ.get("SF_WRAP", ""))
 TIMEOUT = 600 if WRAP else 120
 
 
-def run(args, cwd=None, env=None, input=None, wrap=True):
-    """Runs snapfeed ARGS; returns CompletedProcess with text stdout/stderr."""
+def run(args, cwd=None, env=None, input=None, wrap=True, preexec_fn=None):
+    """Runs snapfeed ARGS; returns CompletedProcess with text stdout/stderr.
+    preexec_fn runs in the child before snapfeed starts (limits, say)."""
     cmd = (WRAP if wrap else []) + [SNAPFEED] + list(args)
     e = dict(os.environ)
     if env:
         e.update(env)
     return subprocess.run(cmd, cwd=cwd, env=e, input=input, capture_output=True,
-                          timeout=TIMEOUT, text=True)
+                          timeout=TIMEOUT, text=True, preexec_fn=preexec_fn)

@@ -39,6 +39,12 @@ def fault_env(**faults):
     return e
 
 
+def read_counts(path):
+    """What faultlib.c's SF_FAULT_COUNT wrote: call (and "fds") -> number."""
+    with open(path) as f:
+        return {k: int(v) for k, v in (line.split() for line in f)}
+
+
 def run(cfg, *extra, env=None, wrap=False):
     """A build; faulted runs are never wrapped: valgrind would preload its
     own library, and a killed process reports nothing."""
@@ -514,15 +520,13 @@ def case_descriptors(tmp):
         def starve(limit=limit):
             if limit:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
-        p = subprocess.run([sfwrap.SNAPFEED, "build", "-q", "-c", cfg, "-o", out, jobs,
-                            "--no-manifest"], env={**os.environ, **fault_env(count=counts)},
-                           capture_output=True, text=True, timeout=300, preexec_fn=starve)
+        p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out, jobs, "--no-manifest"],
+                       env=fault_env(count=counts), wrap=False, preexec_fn=starve)
         if p.returncode != 0:
             failures.append(f"descriptors, {name}: exit {p.returncode}: {p.stderr!r}")
             continue
-        with open(counts) as f:
-            fds = dict(line.split() for line in f)["fds"]
-        if fds != "3":
+        fds = read_counts(counts)["fds"]
+        if fds != 3:
             failures.append(f"descriptors, {name}: {fds} open at exit, not stdin, stdout, stderr")
         outs[name] = tree(out)
     if len(outs) == 3 and not outs["one"] == outs["four"] == outs["starved"]:
@@ -581,8 +585,7 @@ def case_killed_before_pings(tmp):
         final = tree(out)
         reqs = h.take()
         want = collections.Counter(h.topics(reqs))
-        with open(counts) as f:
-            n_renames = dict(line.split() for line in f)["rename"]
+        n_renames = read_counts(counts)["rename"]
         if p.returncode != 0 or len(want) < 6 or set(want.values()) != {1} or queued():
             failures.append(f"pings: reference build: exit {p.returncode}, pings {want}")
             return
@@ -603,7 +606,7 @@ def case_killed_before_pings(tmp):
             if tree(out) != final or queued() is not None:
                 failures.append(f"{what}: not repaired, or a queue left: {queued()}")
 
-        points = [("rename", k) for k in range(1, int(n_renames) + 1)] + [("connect", 1)]
+        points = [("rename", k) for k in range(1, n_renames + 1)] + [("connect", 1)]
         in_place = 0
         for i, (call, k) in enumerate(points):
             what = f"pings: killed before {call} {k} (of {n_renames} renames)"
