@@ -7,11 +7,14 @@
  * that - single-threaded, one reused buffer, no parsing - so the benchmark
  * can report snapfeed's time as a multiple of it.
  *
- * usage: floor [--stat] DIR
+ * usage: floor [--stat [--threads N]] DIR
  * prints: files=N bytes=B dirs=D seconds=S
  *
  * With --stat each file is statted instead of read: the least a rerun
- * must do to notice what changed (bytes= then sums the sizes).
+ * must do to notice what changed (bytes= then sums the sizes).  With
+ * --threads N, N threads list and stat the directories, taking whole
+ * directories from a shared stack and never waiting on each other
+ * otherwise: the least a rerun on N CPUs can cost.
  */
 
 /* d_type and the DT_* constants are not POSIX; they save a stat per entry,
@@ -24,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -158,6 +162,188 @@ walk(struct floor_walk *w, int fd)
     closedir(dir);
 }
 
+
+/* ---- --stat --threads N --------------------------------------------- */
+
+struct stat_stack {
+    pthread_mutex_t mu;
+    pthread_cond_t more;
+    char **dirs;        /* relative to root; "." is the root */
+    size_t n, cap;
+    unsigned busy;      /* threads reading a directory: they may push more */
+    bool failed;        /* out of memory */
+    int root;
+};
+
+struct stat_worker {
+    struct stat_stack *s;
+    pthread_t thread;
+    uint64_t files, bytes, dirs;
+    unsigned errors;
+};
+
+static char *
+join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (p) {
+        memcpy(p, dir, a);
+        p[a] = '/';
+        memcpy(p + a + 1, name, b + 1);
+    }
+    return p;
+}
+
+/* Pushes dir (taken) under s->mu. */
+static void
+stack_push(struct stat_stack *s, char *dir)
+{
+    if (!dir) {
+        s->failed = true;
+        return;
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        char **d = realloc(s->dirs, cap * sizeof *d);
+        if (!d) {
+            s->failed = true;
+            free(dir);
+            return;
+        }
+        s->dirs = d;
+        s->cap = cap;
+    }
+    s->dirs[s->n++] = dir;
+}
+
+/* Lists and stats one directory; pushes its subdirectories. */
+static void
+stat_dir(struct stat_worker *w, char *rel)
+{
+    struct stat_stack *s = w->s;
+    int fd = openat(s->root, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!dir) {
+        fprintf(stderr, "floor: %s: cannot read directory: %s\n", rel, strerror(errno));
+        w->errors++;
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    w->dirs++;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(dir);
+        if (!de) {
+            if (errno) {
+                fprintf(stderr, "floor: %s: cannot read directory: %s\n", rel, strerror(errno));
+                w->errors++;
+            }
+            break;
+        }
+        const char *name = de->d_name;
+        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+            continue;
+        unsigned char type = de->d_type;
+        if (type == DT_DIR) {
+            char *sub = join(rel, name);
+            pthread_mutex_lock(&s->mu);
+            stack_push(s, sub);
+            pthread_cond_signal(&s->more);
+            pthread_mutex_unlock(&s->mu);
+            continue;
+        }
+        if (type != DT_REG && type != DT_UNKNOWN)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            fprintf(stderr, "floor: %s/%s: cannot stat: %s\n", rel, name, strerror(errno));
+            w->errors++;
+        } else if (S_ISREG(st.st_mode)) {
+            w->files++;
+            w->bytes += (uint64_t)st.st_size;
+        } else if (S_ISDIR(st.st_mode)) {
+            char *sub = join(rel, name);
+            pthread_mutex_lock(&s->mu);
+            stack_push(s, sub);
+            pthread_cond_signal(&s->more);
+            pthread_mutex_unlock(&s->mu);
+        }
+    }
+    closedir(dir);
+}
+
+static void *
+stat_main(void *arg)
+{
+    struct stat_worker *w = arg;
+    struct stat_stack *s = w->s;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->n && s->busy && !s->failed)
+            pthread_cond_wait(&s->more, &s->mu);
+        if (!s->n || s->failed)
+            break;  /* nothing left, and nobody who could add to it */
+        char *rel = s->dirs[--s->n];
+        s->busy++;
+        pthread_mutex_unlock(&s->mu);
+        stat_dir(w, rel);
+        free(rel);
+        pthread_mutex_lock(&s->mu);
+        if (--s->busy == 0 && !s->n)
+            pthread_cond_broadcast(&s->more);
+    }
+    pthread_cond_broadcast(&s->more);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Runs `floor --stat` on n threads over the directory open as root. */
+static bool
+stat_parallel(struct floor_walk *w, int root, unsigned n)
+{
+    struct stat_stack s = {.root = root};
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_cond_init(&s.more, NULL);
+    char *top = strdup(".");
+    stack_push(&s, top);
+    struct stat_worker *workers = calloc(n, sizeof *workers);
+    bool ok = workers && !s.failed;
+    unsigned started = 0;
+    for (unsigned i = 0; ok && i < n; i++) {
+        workers[i].s = &s;
+        if (pthread_create(&workers[i].thread, NULL, stat_main, &workers[i]) != 0)
+            break;
+        started++;
+    }
+    ok = ok && started == n;
+    if (!ok) {
+        pthread_mutex_lock(&s.mu);
+        s.failed = true;
+        pthread_cond_broadcast(&s.more);
+        pthread_mutex_unlock(&s.mu);
+    }
+    for (unsigned i = 0; i < started; i++) {
+        pthread_join(workers[i].thread, NULL);
+        w->files += workers[i].files;
+        w->bytes += workers[i].bytes;
+        w->dirs += workers[i].dirs;
+        w->errors += workers[i].errors;
+    }
+    if (s.failed) {
+        fputs("floor: cannot allocate memory or start a thread\n", stderr);
+        ok = false;
+    }
+    for (size_t i = 0; i < s.n; i++)
+        free(s.dirs[i]);
+    free(s.dirs);
+    free(workers);
+    pthread_cond_destroy(&s.more);
+    pthread_mutex_destroy(&s.mu);
+    return ok;
+}
+
 static double
 now_seconds(void)
 {
@@ -172,15 +358,27 @@ main(int argc, char **argv)
     struct floor_walk w = {0};
     int status = 1;
 
-    if (argc == 3 && strcmp(argv[1], "--stat") == 0) {
+    unsigned threads = 1;
+    if (argc >= 3 && strcmp(argv[1], "--stat") == 0) {
         w.stat_only = true;
         argv++;
         argc--;
+        if (argc == 4 && strcmp(argv[1], "--threads") == 0) {
+            char *end;
+            unsigned long n = strtoul(argv[2], &end, 10);
+            if (*end || n < 1 || n > 256) {
+                fprintf(stderr, "floor: --threads: '%s' is not a number from 1 to 256\n", argv[2]);
+                return 2;
+            }
+            threads = (unsigned)n;
+            argv += 2;
+            argc -= 2;
+        }
     }
     if (argc != 2 || argv[1][0] == '-') {
-        fputs("usage: floor [--stat] DIR\n", argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout
-                                                                                  : stderr);
-        return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+        bool help = argc == 2 && strcmp(argv[1], "--help") == 0;
+        fputs("usage: floor [--stat [--threads N]] DIR\n", help ? stdout : stderr);
+        return help ? 0 : 2;
     }
     size_t root_len = strlen(argv[1]);
     if (root_len >= sizeof(w.path)) {
@@ -201,7 +399,14 @@ main(int argc, char **argv)
         fprintf(stderr, "floor: %s: %s\n", argv[1], strerror(errno));
         goto out;
     }
-    walk(&w, fd);
+    if (threads > 1) {
+        bool ok = stat_parallel(&w, fd, threads);
+        close(fd);
+        if (!ok)
+            goto out;
+    } else {
+        walk(&w, fd);
+    }
     double elapsed = now_seconds() - start;
 
     printf("files=%" PRIu64 " bytes=%" PRIu64 " dirs=%" PRIu64 " seconds=%.3f\n", w.files,
