@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -48,16 +49,48 @@ struct frame {
 
 enum { CHUNK_TODO, CHUNK_TAKEN, CHUNK_DONE };
 
+/*
+ * With nothing of the current directory left to stat, a thread reads the
+ * directory the walk will enter next (a later subdirectory of the one it
+ * came from) whole: lists it, sorts it, stats every name.  The walk takes
+ * that frame over when it gets there, in its own order; one the thread
+ * could not read is read by the walk again, which then reports what went
+ * wrong.  A prefetched directory holds a descriptor: only with room for
+ * many (build.c's directory holds need the same).
+ */
+#define PREFETCH_SLOTS 8
+#define PREFETCH_MIN_NOFILE 256
+#define PREFETCH_MAX_NAMES 1024     /* a larger directory is the walk's, in chunks */
+
+enum { SLOT_FREE, SLOT_BUSY, SLOT_READY, SLOT_FAILED };
+
+struct prefetch {
+    struct frame f;
+    const struct frame *parent;
+    size_t index;       /* of its name in parent */
+    char *name;         /* a copy: the walk frees its names as it passes them */
+    int state;
+};
+
 struct stat_pool {
     pthread_mutex_t mu;
     pthread_cond_t go, done;
     pthread_t *threads;
     size_t n_threads;
     bool quit;
-    bool walk_waiting;  /* the walk waits for a chunk */
+    bool walk_waiting;  /* the walk waits for a chunk or a slot */
     struct frame *f;    /* the directory the threads take chunks of */
     size_t next;        /* its first chunk that may not be taken */
+    bool prefetch;
+    struct frame *pf_parent;    /* whose later subdirectories come next */
+    size_t pf_next;             /* its first name not yet looked at */
+    struct prefetch slots[PREFETCH_SLOTS];
 };
+
+static void frame_finish(struct stat_pool *p, struct frame *f);
+static bool frame_read(struct frame *f, int fd, const char *path, size_t max_names,
+                       struct sf_error *err);
+static void stat_all(struct frame *f);
 
 static void
 stat_range(struct frame *f, size_t from, size_t to)
@@ -112,6 +145,74 @@ wait_chunk(struct stat_pool *p)
     p->walk_waiting = false;
 }
 
+/* Whether name j of f is statted (mu held). */
+static bool
+statted(const struct frame *f, size_t j)
+{
+    return f->chunk && f->chunk[j / STAT_CHUNK] == CHUNK_DONE;
+}
+
+static struct prefetch *
+slot_of(struct stat_pool *p, const struct frame *parent, size_t index)
+{
+    for (size_t i = 0; i < PREFETCH_SLOTS; i++)
+        if (p->slots[i].state != SLOT_FREE && p->slots[i].parent == parent &&
+            p->slots[i].index == index)
+            return &p->slots[i];
+    return NULL;
+}
+
+/* Claims the next subdirectory of pf_parent to read ahead, if a slot is
+ * free (mu held). */
+static struct prefetch *
+take_prefetch(struct stat_pool *p)
+{
+    struct frame *d = p->pf_parent;
+    if (!p->prefetch || !d)
+        return NULL;
+    struct prefetch *slot = NULL;
+    for (size_t i = 0; i < PREFETCH_SLOTS && !slot; i++)
+        if (p->slots[i].state == SLOT_FREE)
+            slot = &p->slots[i];
+    while (slot && p->pf_next < d->n && statted(d, p->pf_next)) {
+        size_t j = p->pf_next++;
+        if (d->st_errno[j] == 0 && S_ISDIR(d->st[j].st_mode) && !slot_of(p, d, j)) {
+            *slot = (struct prefetch){.f = {.fd = -1}, .parent = d, .index = j,
+                                      .name = xstrdup(d->names[j]), .state = SLOT_BUSY};
+            return slot;
+        }
+    }
+    return NULL;
+}
+
+/* Reads the directory of slot whole (mu held on entry and exit). */
+static void
+run_prefetch(struct stat_pool *p, struct prefetch *slot)
+{
+    int dirfd = slot->parent->fd;   /* open until the slot is done with */
+    pthread_mutex_unlock(&p->mu);
+    struct sf_error ignored = {0};  /* the walk reads it again, and says */
+    int fd = openat(dirfd, slot->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    bool ok = fd >= 0 && frame_read(&slot->f, fd, slot->name, PREFETCH_MAX_NAMES, &ignored);
+    if (ok)
+        stat_all(&slot->f);
+    error_finish(&ignored);
+    pthread_mutex_lock(&p->mu);
+    slot->state = ok ? SLOT_READY : SLOT_FAILED;
+    if (p->walk_waiting)
+        pthread_cond_signal(&p->done);
+}
+
+/* Empties a slot not taken over (mu held). */
+static void
+slot_free(struct prefetch *slot)
+{
+    if (slot->state == SLOT_READY || slot->state == SLOT_FAILED)
+        frame_finish(NULL, &slot->f);
+    free(slot->name);
+    *slot = (struct prefetch){.state = SLOT_FREE};
+}
+
 static void *
 stat_main(void *arg)
 {
@@ -120,11 +221,15 @@ stat_main(void *arg)
     for (;;) {
         struct frame *f = NULL;
         size_t c = 0;
-        while (!p->quit && !take_chunk(p, &f, &c))
+        struct prefetch *slot = NULL;
+        while (!p->quit && !take_chunk(p, &f, &c) && !(slot = take_prefetch(p)))
             pthread_cond_wait(&p->go, &p->mu);
         if (p->quit)
             break;
-        run_chunk(p, f, c);
+        if (slot)
+            run_prefetch(p, slot);
+        else
+            run_chunk(p, f, c);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -139,6 +244,9 @@ stat_pool_start(struct stat_pool *p, unsigned threads)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->go, NULL);
     pthread_cond_init(&p->done, NULL);
+    struct rlimit nofile;
+    p->prefetch = getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+                  nofile.rlim_cur >= PREFETCH_MIN_NOFILE;
     p->threads = xcalloc(threads - 1, sizeof *p->threads);
     for (unsigned i = 0; i + 1 < threads; i++)
         if (pthread_create(&p->threads[p->n_threads], NULL, stat_main, p) == 0)
@@ -155,6 +263,8 @@ stat_pool_stop(struct stat_pool *p)
         pthread_mutex_unlock(&p->mu);
         for (size_t i = 0; i < p->n_threads; i++)
             pthread_join(p->threads[i], NULL);
+        for (size_t i = 0; i < PREFETCH_SLOTS; i++)
+            slot_free(&p->slots[i]);   /* none left after a whole walk */
         pthread_cond_destroy(&p->go);
         pthread_cond_destroy(&p->done);
         pthread_mutex_destroy(&p->mu);
@@ -176,19 +286,34 @@ stat_offer(struct stat_pool *p, struct frame *f)
     pthread_mutex_unlock(&p->mu);
 }
 
-/* Begins statting every name of f. */
 static void
-stat_start(struct stat_pool *p, struct frame *f)
+stat_alloc(struct frame *f)
 {
     f->st = xreallocarray(NULL, f->n ? f->n : 1, sizeof *f->st);
     f->st_errno = xcalloc(f->n ? f->n : 1, sizeof *f->st_errno);
     f->n_chunks = (f->n + STAT_CHUNK - 1) / STAT_CHUNK;
     f->chunk = xcalloc(f->n_chunks ? f->n_chunks : 1, 1);
+}
+
+/* Stats every name of f on this thread. */
+static void
+stat_all(struct frame *f)
+{
+    stat_alloc(f);
+    stat_range(f, 0, f->n);
+    memset(f->chunk, CHUNK_DONE, f->n_chunks);
+    f->ready = f->n;
+}
+
+/* Begins statting every name of f. */
+static void
+stat_start(struct stat_pool *p, struct frame *f)
+{
     if (!p->n_threads || f->n < STAT_PARALLEL_MIN) {
-        stat_range(f, 0, f->n);
-        f->ready = f->n;
+        stat_all(f);
         return;
     }
+    stat_alloc(f);
     stat_offer(p, f);
 }
 
@@ -223,7 +348,7 @@ stat_need(struct stat_pool *p, struct frame *f, size_t k)
 static void
 stat_forget(struct stat_pool *p, struct frame *f)
 {
-    if (!p->n_threads || !f->chunk)
+    if (!p || !p->n_threads || !f->chunk)
         return;
     pthread_mutex_lock(&p->mu);
     if (p->f == f)
@@ -231,7 +356,59 @@ stat_forget(struct stat_pool *p, struct frame *f)
     for (size_t c = 0; c < f->n_chunks; c++)
         while (f->chunk[c] == CHUNK_TAKEN)
             wait_chunk(p);
+    if (p->pf_parent == f)
+        p->pf_parent = NULL;
+    for (size_t i = 0; i < PREFETCH_SLOTS; i++) {
+        struct prefetch *slot = &p->slots[i];
+        while (slot->state == SLOT_BUSY && slot->parent == f)
+            wait_chunk(p);
+        if (slot->state != SLOT_FREE && slot->parent == f)
+            slot_free(slot);
+    }
     pthread_mutex_unlock(&p->mu);
+}
+
+/* The walk enters subdirectory k of f: takes it over into *into if it
+ * was read ahead (true), and lets the threads read the ones after it. */
+static bool
+stat_enter(struct stat_pool *p, struct frame *f, size_t k, struct frame *into)
+{
+    if (!p->n_threads || !p->prefetch)
+        return false;
+    bool taken = false;
+    pthread_mutex_lock(&p->mu);
+    struct prefetch *slot = slot_of(p, f, k);
+    /* in progress elsewhere: read a later one meanwhile, rather than sleep */
+    while (slot && slot->state == SLOT_BUSY) {
+        struct frame *g;
+        size_t c;
+        struct prefetch *other;
+        if (take_chunk(p, &g, &c))
+            run_chunk(p, g, c);
+        else if ((other = take_prefetch(p)))
+            run_prefetch(p, other);
+        else
+            wait_chunk(p);
+    }
+    if (slot && slot->state == SLOT_READY) {
+        *into = slot->f;
+        free(slot->name);
+        *slot = (struct prefetch){.state = SLOT_FREE};
+        taken = true;
+    } else if (slot) {
+        slot_free(slot);
+    }
+    for (size_t i = 0; i < PREFETCH_SLOTS; i++)
+        if (p->slots[i].state != SLOT_FREE && p->slots[i].state != SLOT_BUSY &&
+            p->slots[i].parent == f && p->slots[i].index < k)
+            slot_free(&p->slots[i]);   /* passed by (not expected: every one is entered) */
+    if (p->pf_parent != f || p->pf_next <= k) {
+        p->pf_parent = f;
+        p->pf_next = k + 1;
+    }
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    return taken;
 }
 
 static int
@@ -255,13 +432,12 @@ frame_finish(struct stat_pool *p, struct frame *f)
         close(f->fd);
 }
 
-/* Opens directory fd (taking it), reads its sorted entry names and
- * stats them. */
+/* Reads the sorted entry names of directory fd into f (taking fd); false
+ * past max_names. */
 static bool
-frame_open(struct frame *f, int fd, char *path, struct stat_pool *pool, unsigned long *serial,
-           struct sf_error *err)
+frame_read(struct frame *f, int fd, const char *path, size_t max_names, struct sf_error *err)
 {
-    *f = (struct frame){.fd = fd, .path = path, .serial = ++*serial};
+    f->fd = fd;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         error_set(err, path, 0, 0, "cannot stat: %s", strerror(errno));
@@ -283,6 +459,8 @@ frame_open(struct frame *f, int fd, char *path, struct stat_pool *pool, unsigned
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;   /* ".", "..", and hidden files: editors' temporaries, our state */
+        if (f->n == max_names)
+            break;
         if (f->n == cap) {
             cap = cap ? cap * 2 : 64;
             f->names = xreallocarray(f->names, cap, sizeof *f->names);
@@ -290,15 +468,26 @@ frame_open(struct frame *f, int fd, char *path, struct stat_pool *pool, unsigned
         f->names[f->n++] = xstrdup(e->d_name);
         errno = 0;
     }
-    bool ok = errno == 0;
-    if (!ok)
+    bool ok = errno == 0 && !e;
+    if (errno)
         error_set(err, path, 0, 0, "cannot read directory: %s", strerror(errno));
     closedir(d);
     if (f->n > 1)
         sf_sort(f->names, f->n, sizeof *f->names, cmp_names);
-    if (ok)
-        stat_start(pool, f);
     return ok;
+}
+
+/* Opens directory fd (taking it), reads its sorted entry names and
+ * stats them. */
+static bool
+frame_open(struct frame *f, int fd, char *path, struct stat_pool *pool, unsigned long *serial,
+           struct sf_error *err)
+{
+    *f = (struct frame){.fd = fd, .path = path, .serial = ++*serial};
+    if (!frame_read(f, fd, path, SIZE_MAX, err))
+        return false;
+    stat_start(pool, f);
+    return true;
 }
 
 static bool
@@ -362,14 +551,28 @@ walk_dir(const struct sf_input *in, int rootfd, struct stat_pool *pool, unsigned
                 goto next;
         }
         if (S_ISDIR(file.st.st_mode)) {
+            /* first, so that no thread reads it ahead once passed */
+            bool ahead = !S_ISLNK(f->st[k].st_mode) && stat_enter(pool, f, k, &stack[depth]);
+            bool enter = true;
             for (size_t i = 0; i < depth; i++)
                 if (stack[i].dev == file.st.st_dev && stack[i].ino == file.st.st_ino)
-                    goto next;  /* a link back up: a loop */
-            if (depth == MAX_DIR_DEPTH) {
+                    enter = false;  /* a link back up: a loop */
+            if (enter && depth == MAX_DIR_DEPTH) {
                 error_set(err, path, 0, 0, "directories nested deeper than %d levels",
                           MAX_DIR_DEPTH);
-                ok = false;
+                ok = enter = false;
+            }
+            if (!enter) {
+                if (ahead)
+                    frame_finish(pool, &stack[depth]);
                 goto next;
+            }
+            if (ahead) {
+                stack[depth].path = path;
+                stack[depth].serial = ++*serial;
+                depth++;
+                path = NULL;
+                goto next_nopath;
             }
             int fd = openat(f->fd, name,
                             O_RDONLY | O_DIRECTORY | O_CLOEXEC |

@@ -10,6 +10,7 @@
 import glob
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -531,6 +532,98 @@ def case_descriptors(tmp):
         outs[name] = tree(out)
     if len(outs) == 3 and not outs["one"] == outs["four"] == outs["starved"]:
         failures.append("descriptors: -j1, -j4 and -j4 short of descriptors differ")
+
+
+def case_read_ahead(tmp):
+    """A rerun reads directories ahead of its walk on a second thread
+    (src/ingest.c): after captures are rewritten in place, removed and
+    added in new, empty and crowded directories (more names than a
+    directory read ahead may hold), the rerun parses exactly the files
+    that changed, builds the bytes of a fresh one-thread build without a
+    manifest, and leaves no descriptor open; so does the same rerun with
+    too few descriptors to read ahead."""
+    caps = os.path.join(tmp, "caps")
+    subprocess.run([GEN, "--seed", "6", "--count", "400", "--out", caps], check=True,
+                   stdout=subprocess.DEVNULL, timeout=120)
+    txts = sorted(glob.glob(os.path.join(caps, "*", "*", "*", "*.txt")))
+    crowded = os.path.join(caps, "2023", "crowded")
+    os.makedirs(crowded)
+    for i in range(1100):   # listed and statted, not captures
+        with open(os.path.join(crowded, f"n{i:04}.dat"), "w") as f:
+            f.write("x")
+    for i, src in enumerate(txts[:3]):
+        shutil.copyfile(src, os.path.join(crowded, f"c{i}.txt"))
+
+    def age(paths, when):
+        for q in paths:
+            os.utime(q, (when, when))
+    every = [os.path.join(d, n) for d, _, ns in os.walk(caps) for n in ns]
+    age(every, e2eutil.OLD_MTIME)
+    outs = {}
+    for name, limit in (("ahead", None), ("starved", 64)):
+        run_dir = os.path.join(tmp, name)
+        tree_dir = os.path.join(run_dir, "caps")
+        shutil.copytree(caps, tree_dir, symlinks=True)
+        age([os.path.join(d, n) for d, _, ns in os.walk(tree_dir) for n in ns],
+            e2eutil.OLD_MTIME)
+        cfg = e2eutil.config_for(run_dir, tree_dir)
+        out = os.path.join(run_dir, "out")
+        p = run(cfg, "-o", out, "-j4")
+        if p.returncode != 0:
+            failures.append(f"read_ahead, {name}: cold build exit {p.returncode}: {p.stderr!r}")
+            return
+        mine = sorted(glob.glob(os.path.join(tree_dir, "*", "*", "*", "*.txt")))
+        # rewritten in place with another capture's bytes, across directories
+        changed = mine[10:400:40]
+        for q, src in zip(changed, mine[11:400:40]):
+            with open(src, "rb") as f:
+                data = f.read()
+            with open(q, "r+b") as f:
+                f.write(data)
+                f.truncate()
+        for q in mine[5:400:90]:
+            os.unlink(q)
+        fresh = os.path.join(tree_dir, "2024", "13", "01")
+        os.makedirs(fresh)
+        os.makedirs(os.path.join(tree_dir, "2022", "empty"))
+        added = [os.path.join(fresh, "a.txt"), os.path.join(crowded.replace(caps, tree_dir),
+                                                            "c9.txt")]
+        for q, src in zip(added, mine[20:22]):
+            shutil.copyfile(src, q)
+        age(changed + added, e2eutil.OLD_MTIME + 3600)
+
+        def starve(limit=limit):
+            if limit:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+        counts = os.path.join(run_dir, "counts")
+        p = sfwrap.run(["build", "-v", "-c", cfg, "-o", out, "-j4"],
+                       env=fault_env(count=counts), wrap=False, preexec_fn=starve)
+        m = re.search(r"(\d+) files parsed", p.stdout)
+        if p.returncode != 0 or not m:
+            failures.append(f"read_ahead, {name}: rerun exit {p.returncode}: {p.stderr!r}")
+            return
+        if int(m.group(1)) != len(changed) + len(added):
+            failures.append(f"read_ahead, {name}: {m.group(1)} files parsed, "
+                            f"not the {len(changed) + len(added)} changed")
+        fds = read_counts(counts)["fds"]
+        if fds != 3:
+            failures.append(f"read_ahead, {name}: {fds} open at exit, not stdin, stdout, stderr")
+        ref, ref_dir = os.path.join(run_dir, "ref"), os.path.join(run_dir, "r")
+        os.makedirs(ref_dir)
+        p = run(e2eutil.config_for(ref_dir, tree_dir), "-o", ref, "-j1", "--no-manifest")
+        if p.returncode != 0:
+            failures.append(f"read_ahead, {name}: fresh build exit {p.returncode}: {p.stderr!r}")
+            return
+        # the same files as a fresh build, and the pages of removed items,
+        # which are kept (snapfeed(1), FILES)
+        got, want = tree(out), tree(ref)
+        outs[name] = got
+        kept = {k for k in set(got) - set(want) if re.fullmatch(r"[^/]+/[0-9a-f]{16}\.html", k)}
+        diff = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k) and k not in kept)
+        if diff:
+            failures.append(f"read_ahead, {name}: not a fresh build's output: {diff[:5]}")
+    if len(outs) == 2 and outs["ahead"] != outs["starved"]:
+        failures.append("read_ahead: the rerun short of descriptors built other bytes")
 
 
 def case_killed_before_pings(tmp):
