@@ -40,6 +40,8 @@
 #define FLOOR_BUF_SIZE (256u * 1024u)
 #define FLOOR_PATH_MAX 4096u
 
+struct stat_stack;
+
 struct floor_walk {
     uint64_t files;
     uint64_t bytes;
@@ -49,7 +51,10 @@ struct floor_walk {
     char *buf;                  /* reused for every read() */
     char path[FLOOR_PATH_MAX];  /* of the directory being read, for messages */
     size_t path_len;
+    struct stat_stack *stack;   /* --threads: subdirectories go there, not walked here */
 };
+
+static void push_dir(struct stat_stack *s, const char *path, size_t len);
 
 static void
 report(struct floor_walk *w, const char *name, const char *what, int err)
@@ -142,6 +147,14 @@ walk(struct floor_walk *w, int fd)
             w->bytes += (uint64_t)st.st_size;
         } else if (type == DT_REG) {
             read_file(w, dirfd(dir), name);
+        } else if (type == DT_DIR && w->stack) {
+            size_t saved;
+            if (!path_push(w, name, &saved)) {
+                report(w, name, "path too long", ENAMETOOLONG);
+                continue;
+            }
+            push_dir(w->stack, w->path, w->path_len);
+            w->path_len = saved;
         } else if (type == DT_DIR) {
             int sub = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub < 0) {
@@ -168,128 +181,67 @@ walk(struct floor_walk *w, int fd)
 struct stat_stack {
     pthread_mutex_t mu;
     pthread_cond_t more;
-    char **dirs;        /* relative to root; "." is the root */
+    char **dirs;        /* paths of directories not read yet */
     size_t n, cap;
     unsigned busy;      /* threads reading a directory: they may push more */
     bool failed;        /* out of memory */
-    int root;
 };
 
 struct stat_worker {
     struct stat_stack *s;
     pthread_t thread;
-    uint64_t files, bytes, dirs;
-    unsigned errors;
+    struct floor_walk w;    /* its counts; walk() pushes subdirectories */
 };
 
-static char *
-join(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (p) {
-        memcpy(p, dir, a);
-        p[a] = '/';
-        memcpy(p + a + 1, name, b + 1);
-    }
-    return p;
-}
-
-/* Pushes dir (taken) under s->mu. */
+/* Pushes the first len bytes of path for a thread to take. */
 static void
-stack_push(struct stat_stack *s, char *dir)
+push_dir(struct stat_stack *s, const char *path, size_t len)
 {
-    if (!dir) {
-        s->failed = true;
-        return;
-    }
-    if (s->n == s->cap) {
+    char *dir = strndup(path, len);
+    pthread_mutex_lock(&s->mu);
+    char **d = NULL;
+    if (dir && s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
-        char **d = realloc(s->dirs, cap * sizeof *d);
-        if (!d) {
-            s->failed = true;
-            free(dir);
-            return;
-        }
-        s->dirs = d;
-        s->cap = cap;
-    }
-    s->dirs[s->n++] = dir;
-}
-
-/* Lists and stats one directory; pushes its subdirectories. */
-static void
-stat_dir(struct stat_worker *w, char *rel)
-{
-    struct stat_stack *s = w->s;
-    int fd = openat(s->root, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!dir) {
-        fprintf(stderr, "floor: %s: cannot read directory: %s\n", rel, strerror(errno));
-        w->errors++;
-        if (fd >= 0)
-            close(fd);
-        return;
-    }
-    w->dirs++;
-    for (;;) {
-        errno = 0;
-        struct dirent *de = readdir(dir);
-        if (!de) {
-            if (errno) {
-                fprintf(stderr, "floor: %s: cannot read directory: %s\n", rel, strerror(errno));
-                w->errors++;
-            }
-            break;
-        }
-        const char *name = de->d_name;
-        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
-            continue;
-        unsigned char type = de->d_type;
-        if (type == DT_DIR) {
-            char *sub = join(rel, name);
-            pthread_mutex_lock(&s->mu);
-            stack_push(s, sub);
-            pthread_cond_signal(&s->more);
-            pthread_mutex_unlock(&s->mu);
-            continue;
-        }
-        if (type != DT_REG && type != DT_UNKNOWN)
-            continue;
-        struct stat st;
-        if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            fprintf(stderr, "floor: %s/%s: cannot stat: %s\n", rel, name, strerror(errno));
-            w->errors++;
-        } else if (S_ISREG(st.st_mode)) {
-            w->files++;
-            w->bytes += (uint64_t)st.st_size;
-        } else if (S_ISDIR(st.st_mode)) {
-            char *sub = join(rel, name);
-            pthread_mutex_lock(&s->mu);
-            stack_push(s, sub);
-            pthread_cond_signal(&s->more);
-            pthread_mutex_unlock(&s->mu);
+        d = realloc(s->dirs, cap * sizeof *d);
+        if (d) {
+            s->dirs = d;
+            s->cap = cap;
         }
     }
-    closedir(dir);
+    if (dir && s->n < s->cap) {
+        s->dirs[s->n++] = dir;
+        pthread_cond_signal(&s->more);
+    } else {
+        free(dir);
+        s->failed = true;
+        pthread_cond_broadcast(&s->more);
+    }
+    pthread_mutex_unlock(&s->mu);
 }
 
 static void *
 stat_main(void *arg)
 {
-    struct stat_worker *w = arg;
-    struct stat_stack *s = w->s;
+    struct stat_worker *k = arg;
+    struct stat_stack *s = k->s;
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->n && s->busy && !s->failed)
             pthread_cond_wait(&s->more, &s->mu);
         if (!s->n || s->failed)
             break;  /* nothing left, and nobody who could add to it */
-        char *rel = s->dirs[--s->n];
+        char *dir = s->dirs[--s->n];
         s->busy++;
         pthread_mutex_unlock(&s->mu);
-        stat_dir(w, rel);
-        free(rel);
+        size_t n = strlen(dir);
+        memcpy(k->w.path, dir, n);  /* fits: pushed from such a buffer */
+        k->w.path_len = n;
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            report(&k->w, ".", "cannot open directory", errno);
+        else
+            walk(&k->w, fd);
+        free(dir);
         pthread_mutex_lock(&s->mu);
         if (--s->busy == 0 && !s->n)
             pthread_cond_broadcast(&s->more);
@@ -299,26 +251,24 @@ stat_main(void *arg)
     return NULL;
 }
 
-/* Runs `floor --stat` on n threads over the directory open as root. */
+/* `floor --stat` on n threads over the tree at root. */
 static bool
-stat_parallel(struct floor_walk *w, int root, unsigned n)
+stat_parallel(struct floor_walk *w, const char *root, unsigned n)
 {
-    struct stat_stack s = {.root = root};
+    struct stat_stack s = {0};
     pthread_mutex_init(&s.mu, NULL);
     pthread_cond_init(&s.more, NULL);
-    char *top = strdup(".");
-    stack_push(&s, top);
+    push_dir(&s, root, strlen(root));
     struct stat_worker *workers = calloc(n, sizeof *workers);
-    bool ok = workers && !s.failed;
     unsigned started = 0;
-    for (unsigned i = 0; ok && i < n; i++) {
+    for (unsigned i = 0; workers && !s.failed && i < n; i++) {
         workers[i].s = &s;
+        workers[i].w = (struct floor_walk){.stat_only = true, .stack = &s};
         if (pthread_create(&workers[i].thread, NULL, stat_main, &workers[i]) != 0)
             break;
         started++;
     }
-    ok = ok && started == n;
-    if (!ok) {
+    if (started < n) {
         pthread_mutex_lock(&s.mu);
         s.failed = true;
         pthread_cond_broadcast(&s.more);
@@ -326,22 +276,20 @@ stat_parallel(struct floor_walk *w, int root, unsigned n)
     }
     for (unsigned i = 0; i < started; i++) {
         pthread_join(workers[i].thread, NULL);
-        w->files += workers[i].files;
-        w->bytes += workers[i].bytes;
-        w->dirs += workers[i].dirs;
-        w->errors += workers[i].errors;
+        w->files += workers[i].w.files;
+        w->bytes += workers[i].w.bytes;
+        w->dirs += workers[i].w.dirs;
+        w->errors += workers[i].w.errors;
     }
-    if (s.failed) {
+    if (s.failed)
         fputs("floor: cannot allocate memory or start a thread\n", stderr);
-        ok = false;
-    }
     for (size_t i = 0; i < s.n; i++)
         free(s.dirs[i]);
     free(s.dirs);
     free(workers);
     pthread_cond_destroy(&s.more);
     pthread_mutex_destroy(&s.mu);
-    return ok;
+    return !s.failed;
 }
 
 static double
@@ -400,9 +348,8 @@ main(int argc, char **argv)
         goto out;
     }
     if (threads > 1) {
-        bool ok = stat_parallel(&w, fd, threads);
-        close(fd);
-        if (!ok)
+        close(fd);  /* the threads open it again, by its path */
+        if (!stat_parallel(&w, argv[1], threads))
             goto out;
     } else {
         walk(&w, fd);
