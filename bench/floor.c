@@ -188,7 +188,6 @@ struct stat_stack {
 };
 
 struct stat_worker {
-    struct stat_stack *s;
     pthread_t thread;
     struct floor_walk w;    /* its counts; walk() pushes subdirectories */
 };
@@ -223,7 +222,7 @@ static void *
 stat_main(void *arg)
 {
     struct stat_worker *k = arg;
-    struct stat_stack *s = k->s;
+    struct stat_stack *s = k->w.stack;
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->n && s->busy && !s->failed)
@@ -262,7 +261,6 @@ stat_parallel(struct floor_walk *w, const char *root, unsigned n)
     struct stat_worker *workers = calloc(n, sizeof *workers);
     unsigned started = 0;
     for (unsigned i = 0; workers && !s.failed && i < n; i++) {
-        workers[i].s = &s;
         workers[i].w = (struct floor_walk){.stat_only = true, .stack = &s};
         if (pthread_create(&workers[i].thread, NULL, stat_main, &workers[i]) != 0)
             break;

@@ -213,24 +213,31 @@ slot_free(struct prefetch *slot)
     *slot = (struct prefetch){.state = SLOT_FREE};
 }
 
+/* Does one piece of the pool's work (mu held): a chunk to stat, else a
+ * directory to read ahead; false if there is none. */
+static bool
+do_work(struct stat_pool *p)
+{
+    struct frame *f;
+    size_t c;
+    struct prefetch *slot;
+    if (take_chunk(p, &f, &c))
+        run_chunk(p, f, c);
+    else if ((slot = take_prefetch(p)))
+        run_prefetch(p, slot);
+    else
+        return false;
+    return true;
+}
+
 static void *
 stat_main(void *arg)
 {
     struct stat_pool *p = arg;
     pthread_mutex_lock(&p->mu);
-    for (;;) {
-        struct frame *f = NULL;
-        size_t c = 0;
-        struct prefetch *slot = NULL;
-        while (!p->quit && !take_chunk(p, &f, &c) && !(slot = take_prefetch(p)))
+    while (!p->quit)
+        if (!do_work(p))
             pthread_cond_wait(&p->go, &p->mu);
-        if (p->quit)
-            break;
-        if (slot)
-            run_prefetch(p, slot);
-        else
-            run_chunk(p, f, c);
-    }
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }
@@ -330,15 +337,10 @@ stat_need(struct stat_pool *p, struct frame *f, size_t k)
         f->chunk[c] = CHUNK_TAKEN;
         run_chunk(p, f, c);
     }
-    /* in progress elsewhere: stat a later chunk meanwhile, rather than sleep */
-    struct frame *g;
-    size_t d;
-    while (f->chunk[c] != CHUNK_DONE) {
-        if (take_chunk(p, &g, &d))
-            run_chunk(p, g, d);
-        else
+    /* in progress elsewhere: do other work meanwhile, rather than sleep */
+    while (f->chunk[c] != CHUNK_DONE)
+        if (!do_work(p))
             wait_chunk(p);
-    }
     pthread_mutex_unlock(&p->mu);
     f->ready = (c + 1) * STAT_CHUNK < f->n ? (c + 1) * STAT_CHUNK : f->n;
 }
@@ -378,18 +380,10 @@ stat_enter(struct stat_pool *p, struct frame *f, size_t k, struct frame *into)
     bool taken = false;
     pthread_mutex_lock(&p->mu);
     struct prefetch *slot = slot_of(p, f, k);
-    /* in progress elsewhere: read a later one meanwhile, rather than sleep */
-    while (slot && slot->state == SLOT_BUSY) {
-        struct frame *g;
-        size_t c;
-        struct prefetch *other;
-        if (take_chunk(p, &g, &c))
-            run_chunk(p, g, c);
-        else if ((other = take_prefetch(p)))
-            run_prefetch(p, other);
-        else
+    /* in progress elsewhere: do other work meanwhile, rather than sleep */
+    while (slot && slot->state == SLOT_BUSY)
+        if (!do_work(p))
             wait_chunk(p);
-    }
     if (slot && slot->state == SLOT_READY) {
         *into = slot->f;
         free(slot->name);
@@ -398,10 +392,6 @@ stat_enter(struct stat_pool *p, struct frame *f, size_t k, struct frame *into)
     } else if (slot) {
         slot_free(slot);
     }
-    for (size_t i = 0; i < PREFETCH_SLOTS; i++)
-        if (p->slots[i].state != SLOT_FREE && p->slots[i].state != SLOT_BUSY &&
-            p->slots[i].parent == f && p->slots[i].index < k)
-            slot_free(&p->slots[i]);   /* passed by (not expected: every one is entered) */
     if (p->pf_parent != f || p->pf_next <= k) {
         p->pf_parent = f;
         p->pf_next = k + 1;
