@@ -46,6 +46,14 @@ def read_counts(path):
         return {k: int(v) for k, v in (line.split() for line in f)}
 
 
+def fd_limit(limit):
+    """A preexec_fn that sets RLIMIT_NOFILE to limit (None: leaves it)."""
+    def set_limit():
+        if limit:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+    return set_limit
+
+
 def run(cfg, *extra, env=None, wrap=False):
     """A build; faulted runs are never wrapped: valgrind would preload its
     own library, and a killed process reports nothing."""
@@ -517,12 +525,8 @@ def case_descriptors(tmp):
                               ("starved", "-j4", 64)):
         counts = os.path.join(tmp, f"counts-{name}")
         out = os.path.join(tmp, f"out-{name}")
-
-        def starve(limit=limit):
-            if limit:
-                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
         p = sfwrap.run(["build", "-q", "-c", cfg, "-o", out, jobs, "--no-manifest"],
-                       env=fault_env(count=counts), wrap=False, preexec_fn=starve)
+                       env=fault_env(count=counts), wrap=False, preexec_fn=fd_limit(limit))
         if p.returncode != 0:
             failures.append(f"descriptors, {name}: exit {p.returncode}: {p.stderr!r}")
             continue
@@ -557,8 +561,6 @@ def case_read_ahead(tmp):
     def age(paths, when):
         for q in paths:
             os.utime(q, (when, when))
-    every = [os.path.join(d, n) for d, _, ns in os.walk(caps) for n in ns]
-    age(every, e2eutil.OLD_MTIME)
     outs = {}
     for name, limit in (("ahead", None), ("starved", 64)):
         run_dir = os.path.join(tmp, name)
@@ -591,13 +593,9 @@ def case_read_ahead(tmp):
         for q, src in zip(added, mine[20:22]):
             shutil.copyfile(src, q)
         age(changed + added, e2eutil.OLD_MTIME + 3600)
-
-        def starve(limit=limit):
-            if limit:
-                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
         counts = os.path.join(run_dir, "counts")
         p = sfwrap.run(["build", "-v", "-c", cfg, "-o", out, "-j4"],
-                       env=fault_env(count=counts), wrap=False, preexec_fn=starve)
+                       env=fault_env(count=counts), wrap=False, preexec_fn=fd_limit(limit))
         m = re.search(r"(\d+) files parsed", p.stdout)
         if p.returncode != 0 or not m:
             failures.append(f"read_ahead, {name}: rerun exit {p.returncode}: {p.stderr!r}")
