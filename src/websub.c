@@ -3,6 +3,7 @@
 #include "websub.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -41,6 +42,60 @@ enum {
     SLACK_MS = 250,         /* scheduling jitter allowed on top of the budget */
     GRACE_MS = 2000,        /* past the budget, stop waiting for libcurl at all */
 };
+
+/*
+ * libcurl is opened when there is something to send, not linked: it and
+ * the TLS, Kerberos and LDAP libraries it needs are 30 of the process's 41
+ * shared objects and about 10 ms of its start here, which every cron run
+ * would pay and few runs need.  The calls keep the types of the header
+ * pkg-config names.  The ABI has been libcurl.so.4 since 7.16 (2006).
+ */
+#define LIBCURL_SONAME "libcurl.so.4"
+
+#define CURL_FUNCTIONS(X) \
+    X(global_init) X(global_cleanup) X(easy_strerror) \
+    X(easy_init) X(easy_cleanup) X(easy_setopt) X(easy_getinfo) \
+    X(multi_init) X(multi_cleanup) X(multi_setopt) X(multi_add_handle) \
+    X(multi_remove_handle) X(multi_perform) X(multi_info_read) X(multi_timeout) \
+    X(multi_poll) X(slist_append) X(slist_free_all)
+
+/* Member names lack the curl_ prefix, as the header makes some of those
+ * names function-like macros. */
+static struct {
+#define X(f) __typeof__(curl_##f) *(f);   /* (f): a declarator, parenthesized for clang-tidy */
+    CURL_FUNCTIONS(X)
+#undef X
+} lc;
+
+/* Loads libcurl once per process; NULL when it is there, else why not. */
+static const char *
+curl_load(void)
+{
+    static bool tried;
+    static char why[256];
+    if (tried)
+        return why[0] ? why : NULL;
+    tried = true;
+    void *h = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();   /* names the file */
+        snprintf(why, sizeof why, "%s", e ? e : "cannot load " LIBCURL_SONAME);
+        return why;
+    }
+    /* POSIX lets dlsym's object pointer hold a function's address; ISO C
+     * has no conversion between the two, hence memcpy. */
+    _Static_assert(sizeof(void *) == sizeof lc.easy_init, "function pointers fit void *");
+    void *p;
+#define X(f) \
+    if (!(p = dlsym(h, "curl_" #f))) { \
+        snprintf(why, sizeof why, "%s has no curl_" #f, LIBCURL_SONAME); \
+        return why; \
+    } \
+    memcpy(&lc.f, &p, sizeof p);
+    CURL_FUNCTIONS(X)
+#undef X
+    return NULL;   /* h stays open: libcurl's TLS libraries are not made to be unloaded */
+}
 
 static int64_t
 now_ms(void)
@@ -465,10 +520,10 @@ start(struct sender *s, size_t ji)
     struct job *j = &s->jobs[ji];
     const struct sf_notice *n = &s->q->v[ji];
     buf_clear(&s->body);
-    CURL *e = curl_easy_init();
+    CURL *e = lc.easy_init();
     if (!e || !websub_form_body(n->topic, &s->body)) {
         settle(j, xstrdup("cannot start the request (out of memory)"));
-        curl_easy_cleanup(e);
+        lc.easy_cleanup(e);
         return false;
     }
     j->errbuf[0] = '\0';
@@ -480,7 +535,7 @@ start(struct sender *s, size_t ji)
 #define SET(opt, val) \
     do { \
         if (rc == CURLE_OK) \
-            rc = curl_easy_setopt(e, opt, val); \
+            rc = lc.easy_setopt(e, opt, val); \
     } while (0)
     SET(CURLOPT_PRIVATE, (void *)j);
     SET(CURLOPT_ERRORBUFFER, j->errbuf);
@@ -508,10 +563,10 @@ start(struct sender *s, size_t ji)
     SET(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 #undef SET
-    if (rc != CURLE_OK || curl_multi_add_handle(s->multi, e) != CURLM_OK) {
+    if (rc != CURLE_OK || lc.multi_add_handle(s->multi, e) != CURLM_OK) {
         settle(j, xasprintf("cannot start the request: %s",
-                            rc != CURLE_OK ? curl_easy_strerror(rc) : "curl_multi_add_handle"));
-        curl_easy_cleanup(e);
+                            rc != CURLE_OK ? lc.easy_strerror(rc) : "curl_multi_add_handle"));
+        lc.easy_cleanup(e);
         return false;
     }
     j->easy = e;
@@ -598,12 +653,12 @@ static void
 finish(struct sender *s, CURL *e, CURLcode res, int64_t now)
 {
     char *priv = NULL;
-    curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+    lc.easy_getinfo(e, CURLINFO_PRIVATE, &priv);
     struct job *j = (struct job *)(void *)priv;
     long code = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-    curl_multi_remove_handle(s->multi, e);
-    curl_easy_cleanup(e);
+    lc.easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+    lc.multi_remove_handle(s->multi, e);
+    lc.easy_cleanup(e);
     j->easy = NULL;
     struct hub *h = &s->hubs[j->hub];
     h->running--;
@@ -613,7 +668,7 @@ finish(struct sender *s, CURL *e, CURLcode res, int64_t now)
         return;
     }
     bool transport = res != CURLE_OK;
-    settle(j, transport ? xstrdup(j->errbuf[0] ? j->errbuf : curl_easy_strerror(res))
+    settle(j, transport ? xstrdup(j->errbuf[0] ? j->errbuf : lc.easy_strerror(res))
                         : xasprintf("HTTP %ld", code));
     /* Other client errors mean the hub refuses this request as it is:
      * asking again within seconds changes nothing (the next run will). */
@@ -647,25 +702,28 @@ websub_send(const struct sf_websub_opts *o, const struct sf_websub_queue *q)
     for (size_t h = 0; h < s.n_hubs; h++)
         s.hubs[h].heap = xcalloc(q->n, sizeof *s.hubs[h].heap);
 
-    const char *trouble = NULL;
-    CURLcode gc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURLcode gc = CURLE_FAILED_INIT;
+    const char *trouble = curl_load();
+    if (trouble)
+        goto out;
+    gc = lc.global_init(CURL_GLOBAL_DEFAULT);
     if (gc != CURLE_OK) {
-        trouble = curl_easy_strerror(gc);
+        trouble = lc.easy_strerror(gc);
         goto out;
     }
-    s.multi = curl_multi_init();
+    s.multi = lc.multi_init();
     /* The body is form-encoded; "Expect:" keeps curl from waiting for a
      * 100 Continue that some hubs never send. */
-    struct curl_slist *h1 = curl_slist_append(NULL,
+    struct curl_slist *h1 = lc.slist_append(NULL,
                                               "Content-Type: application/x-www-form-urlencoded");
-    struct curl_slist *h2 = h1 ? curl_slist_append(h1, "Expect:") : NULL;
+    struct curl_slist *h2 = h1 ? lc.slist_append(h1, "Expect:") : NULL;
     s.headers = h2 ? h2 : h1;
     if (!s.multi || !h2) {
         trouble = "cannot start libcurl (out of memory)";
         goto out;
     }
-    curl_multi_setopt(s.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)MAX_RUNNING);
-    curl_multi_setopt(s.multi, CURLMOPT_MAXCONNECTS, (long)MAX_RUNNING);
+    lc.multi_setopt(s.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)MAX_RUNNING);
+    lc.multi_setopt(s.multi, CURLMOPT_MAXCONNECTS, (long)MAX_RUNNING);
 
     s.deadline = now_ms() + websub_budget_ms(o) + SLACK_MS;
     for (size_t i = 0; i < q->n; i++)
@@ -682,11 +740,11 @@ websub_send(const struct sf_websub_opts *o, const struct sf_websub_queue *q)
         if (now > s.deadline + GRACE_MS)
             break;   /* libcurl's own timeouts should have ended each attempt by now */
         int still;
-        curl_multi_perform(s.multi, &still);
+        lc.multi_perform(s.multi, &still);
         bool finished = false;
         CURLMsg *m;
         int left;
-        while ((m = curl_multi_info_read(s.multi, &left)) != NULL)
+        while ((m = lc.multi_info_read(s.multi, &left)) != NULL)
             if (m->msg == CURLMSG_DONE) {
                 finish(&s, m->easy_handle, m->data.result, now_ms());
                 finished = true;
@@ -700,9 +758,9 @@ websub_send(const struct sf_websub_opts *o, const struct sf_websub_queue *q)
             wait = next - now > 0 ? next - now : 0;
         if (s.running) {
             long ct = -1;
-            if (curl_multi_timeout(s.multi, &ct) == CURLM_OK && ct >= 0 && ct < wait)
+            if (lc.multi_timeout(s.multi, &ct) == CURLM_OK && ct >= 0 && ct < wait)
                 wait = ct;
-            curl_multi_poll(s.multi, NULL, 0, (int)wait, NULL);
+            lc.multi_poll(s.multi, NULL, 0, (int)wait, NULL);
         } else if (wait > 0) {
             nanosleep(&(struct timespec){(time_t)(wait / 1000), (long)(wait % 1000) * 1000000},
                       NULL);
@@ -712,8 +770,8 @@ out:
     for (size_t i = 0; i < q->n; i++) {
         struct job *j = &s.jobs[i];
         if (j->easy) {
-            curl_multi_remove_handle(s.multi, j->easy);
-            curl_easy_cleanup(j->easy);
+            lc.multi_remove_handle(s.multi, j->easy);
+            lc.easy_cleanup(j->easy);
             settle(j, xstrdup("no answer before this run's time for notifications ran out"));
         } else if (trouble) {
             settle(j, xasprintf("not sent: %s", trouble));
@@ -728,10 +786,11 @@ out:
         free(s.hubs[h].down);
     }
     if (s.multi)
-        curl_multi_cleanup(s.multi);
-    curl_slist_free_all(s.headers);
+        lc.multi_cleanup(s.multi);
+    if (s.headers)
+        lc.slist_free_all(s.headers);
     if (gc == CURLE_OK)
-        curl_global_cleanup();
+        lc.global_cleanup();
     free(s.jobs);
     free(s.hubs);
     buf_finish(&s.body);

@@ -14,7 +14,7 @@
  *   SF_FAULT_KILL=CALL:K[,CALL:K...]  raise SIGKILL just before the K-th
  *                                     (from 1) call of CALL: rename (any of
  *                                     rename, renameat, renameat2), write,
- *                                     fsync, connect
+ *                                     fsync, connect, dlopen
  *   SF_FAULT_COUNT=FILE               at exit, write "CALL N" lines to FILE,
  *                                     and "fds N": descriptors still open
  *   SF_FAULT_VANISH=NAME:K            unlink NAME just before the K-th open
@@ -25,6 +25,8 @@
  *                                     (EACCES, EIO or ENOENT)
  *   SF_FAULT_ENOSPC=SUBSTRING         write and fsync fail with ENOSPC on
  *                                     files whose path contains SUBSTRING
+ *   SF_FAULT_DLOPEN=NAME              dlopen of a library whose last part
+ *                                     is NAME fails, as if not installed
  *
  * Counting is atomic: snapfeed's parsing threads read, they never write,
  * rename or fsync, so the order of those calls is the same on every run.
@@ -50,7 +52,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-enum call { CALL_RENAME, CALL_WRITE, CALL_FSYNC, CALL_OPEN, CALL_CONNECT, CALL_COUNT };
+enum call {
+    CALL_RENAME, CALL_WRITE, CALL_FSYNC, CALL_OPEN, CALL_CONNECT, CALL_DLOPEN, CALL_COUNT
+};
 
 static const char *const call_names[CALL_COUNT] = {
     [CALL_RENAME] = "rename",
@@ -58,6 +62,7 @@ static const char *const call_names[CALL_COUNT] = {
     [CALL_FSYNC] = "fsync",
     [CALL_OPEN] = "open",
     [CALL_CONNECT] = "connect",
+    [CALL_DLOPEN] = "dlopen",
 };
 
 static atomic_ulong counts[CALL_COUNT];
@@ -168,6 +173,7 @@ typedef int fsync_fn(int);
 typedef int connect_fn(int, __CONST_SOCKADDR_ARG, socklen_t);
 typedef int open_fn(const char *, int, ...);
 typedef int openat_fn(int, const char *, int, ...);
+typedef void *dlopen_fn(const char *, int);
 
 int
 rename(const char *a, const char *b)
@@ -224,6 +230,23 @@ connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
     REAL(connect, connect_fn);
     count(CALL_CONNECT);
     return real_connect(fd, addr, len);
+}
+
+/* libcurl, which snapfeed opens only when it has notifications to send.
+ * A library that is "not installed" is looked for where none is, so that
+ * dlerror() says what it would say. */
+void *
+dlopen(const char *file, int flags)
+{
+    REAL(dlopen, dlopen_fn);
+    count(CALL_DLOPEN);
+    const char *missing = getenv("SF_FAULT_DLOPEN");
+    char path[PATH_MAX];
+    if (file && missing && *missing && strcmp(last_part(file), missing) == 0) {
+        snprintf(path, sizeof path, "/nonexistent/%s", missing);
+        file = path;
+    }
+    return real_dlopen(file, flags);
 }
 
 /* The open calls, as snapfeed may be built with 64-bit file offsets

@@ -735,6 +735,64 @@ def case_killed_before_pings(tmp):
         site.close()
 
 
+def case_curl_on_demand(tmp):
+    """libcurl is opened only by a run with notifications to send: not by
+    check, nor by a build that changed nothing.  Where it cannot be opened,
+    the build writes its feeds, says why in one line, exits 3 and queues
+    every notification, which the next run sends."""
+    inp = os.path.join(tmp, "in")
+    e2eutil.copy_captures(inp, [n for n in os.listdir(e2eutil.CAPTURES)
+                                if not n.startswith("bad-")])
+    out, state = os.path.join(tmp, "out"), os.path.join(tmp, "state")
+    queue = os.path.join(state, "websub-queue")
+    os.makedirs(out)
+    site = testhub.Site(out)
+    h = testhub.Hub("https://news.example.org/", site.url)
+    cfg = e2eutil.config_for(tmp, inp, extra=f"websub:\n  hubs: ['{h.url}']\n"
+                                              "  timeout: 5\n  retries: 1\n")
+    net = {"no_proxy": "*", "NO_PROXY": "*"}
+    counts = os.path.join(tmp, "counts")
+
+    def opens(p, what):
+        n = read_counts(counts)
+        if p.returncode not in (0, 3):
+            failures.append(f"curl_on_demand, {what}: exit {p.returncode}, {p.stderr[-300:]!r}")
+        return n["dlopen"], n["connect"]
+
+    try:
+        p = run(cfg, env=dict(net, **fault_env(count=counts)))
+        sent = h.topics(h.take())
+        if opens(p, "first build")[0] < 1 or p.returncode != 0 or not sent:
+            failures.append(f"curl_on_demand: first build: exit {p.returncode}, {len(sent)} sent")
+        p = run(cfg, env=dict(net, **fault_env(count=counts)))
+        if opens(p, "no change") != (0, 0) or h.take():
+            failures.append(f"curl_on_demand: a build that changed nothing opened "
+                            f"{opens(p, 'no change')} (dlopen, connect)")
+        p = sfwrap.run(["check", "-c", cfg], env=fault_env(count=counts))
+        if opens(p, "check")[0] != 0:
+            failures.append("curl_on_demand: check opened a library")
+
+        e2eutil.write_old(os.path.join(inp, "zz-new.txt"), NEW_CAPTURE)
+        p = run(cfg, env=dict(net, **fault_env(dlopen="libcurl.so.4")))
+        lines = p.stderr.splitlines()
+        with open(queue, encoding="ascii") as f:
+            queued = sorted(t for _, t in (line.rstrip("\n").split("\t") for line in f
+                                           if line.strip() and not line.startswith("#")))
+        if p.returncode != 3 or h.take() or not queued or len(lines) != len(queued) or \
+                not all("libcurl.so.4: cannot open shared object file" in line for line in lines):
+            failures.append(f"curl_on_demand: without libcurl: exit {p.returncode}, "
+                            f"{len(queued)} queued, {p.stderr[-300:]!r}")
+        if "新型储能电站并网发电" not in str(item_titles(out)):
+            failures.append("curl_on_demand: without libcurl, the new item was not written")
+        p = run(cfg, env=net)
+        got = sorted(h.topics(h.take()))
+        if p.returncode != 0 or got != queued or os.path.exists(queue):
+            failures.append(f"curl_on_demand: the next run sent {got}, queued {queued}")
+    finally:
+        h.close()
+        site.close()
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
