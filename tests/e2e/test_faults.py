@@ -624,6 +624,35 @@ def case_read_ahead(tmp):
         failures.append("read_ahead: the rerun short of descriptors built other bytes")
 
 
+# libcurl must reach the test hub directly, whatever the environment says
+NET = {"no_proxy": "*", "NO_PROXY": "*"}
+
+
+def websub_setup(tmp):
+    """The fixtures' good captures, an output directory served by a test
+    site, and a feeds.yaml that tells a test hub of every change:
+    (inp, out, state, queue, site, hub, cfg)."""
+    inp = os.path.join(tmp, "in")
+    e2eutil.copy_captures(inp, [n for n in os.listdir(e2eutil.CAPTURES)
+                                if not n.startswith("bad-")])
+    out, state = os.path.join(tmp, "out"), os.path.join(tmp, "state")
+    os.makedirs(out)
+    site = testhub.Site(out)
+    h = testhub.Hub("https://news.example.org/", site.url)
+    cfg = e2eutil.config_for(tmp, inp, extra=f"websub:\n  hubs: ['{h.url}']\n"
+                                              "  timeout: 5\n  retries: 1\n")
+    return inp, out, state, os.path.join(state, "websub-queue"), site, h, cfg
+
+
+def read_queue(queue):
+    """The queue's (hub, topic) lines, sorted; None when there is none."""
+    if not os.path.exists(queue):
+        return None
+    with open(queue, encoding="ascii") as f:
+        return sorted(tuple(line.rstrip("\n").split("\t")) for line in f
+                      if line.strip() and not line.startswith("#"))
+
+
 def case_killed_before_pings(tmp):
     """SIGKILL before each rename of a build that changes feeds and tells a
     hub, and before its first connection to the hub: the killed run pings
@@ -632,28 +661,13 @@ def case_killed_before_pings(tmp):
     is in place (the hub fetches the final bytes), and leaves no queue.
     Killed after the feeds are renamed, the next run finds them unchanged:
     only the queue, written before the first rename, remembers them."""
-    inp = os.path.join(tmp, "in")
-    e2eutil.copy_captures(inp, [n for n in os.listdir(e2eutil.CAPTURES)
-                                if not n.startswith("bad-")])
-    out, state = os.path.join(tmp, "out"), os.path.join(tmp, "state")
-    queue = os.path.join(state, "websub-queue")
-    os.makedirs(out)
-    site = testhub.Site(out)
-    h = testhub.Hub("https://news.example.org/", site.url)
-    cfg = e2eutil.config_for(tmp, inp, extra=f"websub:\n  hubs: ['{h.url}']\n"
-                                              "  timeout: 5\n  retries: 1\n")
-    # libcurl must reach the test hub directly, whatever the environment says
-    net = {"no_proxy": "*", "NO_PROXY": "*"}
+    inp, out, state, queue, site, h, cfg = websub_setup(tmp)
 
     def build(env=None, wrap=False):
-        return run(cfg, env=dict(net, **(env or {})), wrap=wrap)
+        return run(cfg, env=dict(NET, **(env or {})), wrap=wrap)
 
     def queued():
-        if not os.path.exists(queue):
-            return None
-        with open(queue, encoding="ascii") as f:
-            return sorted(tuple(line.rstrip("\n").split("\t")) for line in f
-                          if line.strip() and not line.startswith("#"))
+        return read_queue(queue)
 
     try:
         p = build()
@@ -740,17 +754,7 @@ def case_curl_on_demand(tmp):
     check, nor by a build that changed nothing.  Where it cannot be opened,
     the build writes its feeds, says why in one line, exits 3 and queues
     every notification, which the next run sends."""
-    inp = os.path.join(tmp, "in")
-    e2eutil.copy_captures(inp, [n for n in os.listdir(e2eutil.CAPTURES)
-                                if not n.startswith("bad-")])
-    out, state = os.path.join(tmp, "out"), os.path.join(tmp, "state")
-    queue = os.path.join(state, "websub-queue")
-    os.makedirs(out)
-    site = testhub.Site(out)
-    h = testhub.Hub("https://news.example.org/", site.url)
-    cfg = e2eutil.config_for(tmp, inp, extra=f"websub:\n  hubs: ['{h.url}']\n"
-                                              "  timeout: 5\n  retries: 1\n")
-    net = {"no_proxy": "*", "NO_PROXY": "*"}
+    inp, out, _, queue, site, h, cfg = websub_setup(tmp)
     counts = os.path.join(tmp, "counts")
 
     def opens(p, what):
@@ -760,11 +764,11 @@ def case_curl_on_demand(tmp):
         return n["dlopen"], n["connect"]
 
     try:
-        p = run(cfg, env=dict(net, **fault_env(count=counts)))
+        p = run(cfg, env=dict(NET, **fault_env(count=counts)))
         sent = h.topics(h.take())
         if opens(p, "first build")[0] < 1 or p.returncode != 0 or not sent:
             failures.append(f"curl_on_demand: first build: exit {p.returncode}, {len(sent)} sent")
-        p = run(cfg, env=dict(net, **fault_env(count=counts)))
+        p = run(cfg, env=dict(NET, **fault_env(count=counts)))
         if opens(p, "no change") != (0, 0) or h.take():
             failures.append(f"curl_on_demand: a build that changed nothing opened "
                             f"{opens(p, 'no change')} (dlopen, connect)")
@@ -773,18 +777,16 @@ def case_curl_on_demand(tmp):
             failures.append("curl_on_demand: check opened a library")
 
         e2eutil.write_old(os.path.join(inp, "zz-new.txt"), NEW_CAPTURE)
-        p = run(cfg, env=dict(net, **fault_env(dlopen="libcurl.so.4")))
+        p = run(cfg, env=dict(NET, **fault_env(dlopen="libcurl.so.4")))
         lines = p.stderr.splitlines()
-        with open(queue, encoding="ascii") as f:
-            queued = sorted(t for _, t in (line.rstrip("\n").split("\t") for line in f
-                                           if line.strip() and not line.startswith("#")))
+        queued = sorted(t for _, t in read_queue(queue) or [])
         if p.returncode != 3 or h.take() or not queued or len(lines) != len(queued) or \
                 not all("libcurl.so.4: cannot open shared object file" in line for line in lines):
             failures.append(f"curl_on_demand: without libcurl: exit {p.returncode}, "
                             f"{len(queued)} queued, {p.stderr[-300:]!r}")
         if "新型储能电站并网发电" not in str(item_titles(out)):
             failures.append("curl_on_demand: without libcurl, the new item was not written")
-        p = run(cfg, env=net)
+        p = run(cfg, env=NET)
         got = sorted(h.topics(h.take()))
         if p.returncode != 0 or got != queued or os.path.exists(queue):
             failures.append(f"curl_on_demand: the next run sent {got}, queued {queued}")
