@@ -51,13 +51,13 @@ file_write_all(int fd, const void *data, size_t n)
 }
 
 bool
-file_replace(int dirfd, const char *name, const void *data, size_t n, const char *display,
-             struct sf_error *err)
+file_replace(int dirfd, const char *name, const void *data, size_t n, bool durable,
+             const char *display, struct sf_error *err)
 {
     char *tmp = xasprintf(".%s.tmp", name);
     bool ok = false;
     int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0 || !file_write_all(fd, data, n) || fsync(fd) != 0) {
+    if (fd < 0 || !file_write_all(fd, data, n) || (durable && fsync(fd) != 0)) {
         error_set(err, display, 0, 0, "cannot write: %s", strerror(errno));
         goto out;
     }
@@ -72,7 +72,7 @@ file_replace(int dirfd, const char *name, const void *data, size_t n, const char
         goto out;
     }
     /* The rename is durable once the directory is. */
-    if (fsync(dirfd) != 0) {
+    if (durable && fsync(dirfd) != 0) {
         error_set(err, display, 0, 0, "cannot sync its directory: %s", strerror(errno));
         goto out;
     }

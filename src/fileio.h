@@ -16,9 +16,13 @@ bool file_write_all(int fd, const void *p, size_t n);
 
 /*
  * Replaces file name in directory dirfd with data[0..n), so that a reader
- * or a crash sees the old file or the new one, never a part: a temporary
- * beside it (".NAME.tmp", never following a link), fsync, rename, fsync of
- * the directory.  display names the file in err.
+ * sees the old file or the new one, never a part: a temporary beside it
+ * (".NAME.tmp", never following a link), then a rename.  With durable, a
+ * crash does too: fsync before the rename, and of the directory after.
+ * Without, a crash may leave either file, or a torn or empty one: for
+ * caches that check themselves (an fsync also commits the journal, and so
+ * waits for every other file written before it).  display names the file
+ * in err.
  */
-bool file_replace(int dirfd, const char *name, const void *data, size_t n, const char *display,
-                  struct sf_error *err);
+bool file_replace(int dirfd, const char *name, const void *data, size_t n, bool durable,
+                  const char *display, struct sf_error *err);

@@ -135,7 +135,7 @@ bool manifest_replay_all(struct sf_manifest *m, sf_manifest_replay_fn fn, void *
 /* A digest of the new manifest's records: equal digests, equal catalogs. */
 uint64_t manifest_digest(const struct sf_manifest *m);
 
-/* Writes the new manifest in place of the old (temp, fsync, rename) when
+/* Writes the new manifest in place of the old (temp, rename; not synced) when
  * it changed.  Returns false with err set on a write failure. */
 bool manifest_commit(struct sf_manifest *m, struct sf_error *err);
 

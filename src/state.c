@@ -294,7 +294,10 @@ state_save(const struct sf_state *s, const char *state_dir, struct sf_error *err
     if (dfd < 0)
         error_set(err, state_dir, 0, 0, "cannot open: %s", strerror(errno));
     else
-        ok = file_replace(dfd, NAME, b.data, b.len, display, err);
+        /* Not durable: a stale or lost state makes the next run render
+         * and compare every feed (files_intact() checks each file's
+         * size and mtime), never skip one it should write. */
+        ok = file_replace(dfd, NAME, b.data, b.len, false, display, err);
     free(display);
     if (dfd >= 0)
         close(dfd);

@@ -53,5 +53,5 @@ void state_add_unit(struct sf_state *s, const char *unit, uint64_t digest, const
                     size_t n_items);
 void state_add_file(struct sf_state *s, const char *path, int64_t size, int64_t mtime_ns);
 
-/* Writes s as state_dir/outputs (temp, fsync, rename). */
+/* Writes s as state_dir/outputs (temp, rename; not synced: see state.c). */
 bool state_save(const struct sf_state *s, const char *state_dir, struct sf_error *err);

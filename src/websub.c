@@ -369,7 +369,7 @@ websub_state_save(struct sf_websub_state *s, const struct sf_websub_queue *q,
         }
         bool same = s->existed && b.len == s->loaded.len &&
                     memcmp(b.data, s->loaded.data ? s->loaded.data : "", b.len) == 0;
-        if (!same && !file_replace(s->fd, QUEUE_NAME, b.data, b.len, s->path, err))
+        if (!same && !file_replace(s->fd, QUEUE_NAME, b.data, b.len, true, s->path, err))
             goto out;
     }
     s->existed = q->n > 0;
