@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "dirs.h"
 #include "chosen.h"
 #include "ingest.h"
 #include "limits.h"
@@ -106,6 +107,7 @@ struct run {
     struct sf_ingest_reader *reader;    /* the main thread's */
     struct sf_catalog *catalog;
     struct sf_manifest *manifest;       /* NULL: parse everything */
+    struct sf_dirs *dirs_cache;         /* NULL: stat every file */
     unsigned jobs;                      /* threads to parse and render with */
     uint32_t seq;                       /* files handed out */
     uint32_t committed;                 /* files committed */
@@ -1627,6 +1629,36 @@ open_manifest(struct run *r, const struct sf_build_opts *opts)
     error_finish(&merr);
 }
 
+/* Opens the dirs cache, for inputs with settled_after. */
+static void
+open_dirs(struct run *r, const struct sf_build_opts *opts)
+{
+    char *note = NULL;
+    r->dirs_cache = dirs_open(r->config->output.state_dir, r->config, opts->started,
+                              opts->rescan, &note);
+    if (note) {
+        struct sf_error w = {0};
+        error_set(&w, NULL, 0, 0, "warning: %s", note);
+        report_problem(r, &w, true);
+        error_finish(&w);
+        free(note);
+    }
+}
+
+/* A cache not written costs the next run time, not correctness: a warning. */
+static void
+commit_dirs(struct run *r)
+{
+    struct sf_error w = {0};
+    if (!dirs_commit(r->dirs_cache, &w)) {
+        char *m = error_format(&w);
+        error_set(&w, NULL, 0, 0, "warning: %s; the next run lists every directory", m);
+        report_problem(r, &w, true);
+        free(m);
+    }
+    error_finish(&w);
+}
+
 /* One build; *unreadable is set when the manifest, trusted by the walk,
  * could not be read back (and has been removed). */
 static enum sf_build_status
@@ -1662,6 +1694,10 @@ build_attempt(const struct sf_config *c, const struct sf_build_opts *opts,
     r.catalog = catalog_new(c, c->output.state_dir);
     if (!opts->dry_run && !opts->no_manifest)
         open_manifest(&r, opts);
+    /* Only with a manifest: what the dirs cache saves is statting files
+     * that the manifest then finds unchanged. */
+    if (r.manifest)
+        open_dirs(&r, opts);
     /* Deferred only with an old manifest to compare with, and without
      * JSON Lines (whose big files have no record, see hand_on_part()). */
     r.defer = r.manifest && !manifest_changed(r.manifest) && !has_jsonl(c);
@@ -1673,10 +1709,13 @@ build_attempt(const struct sf_config *c, const struct sf_build_opts *opts,
      * workers have the CPUs, and extra statting threads only took turns
      * with them (a cold build of 100k was 5-9% slower with them). */
     unsigned stat_threads = r.manifest && !manifest_changed(r.manifest) ? r.jobs : 1;
-    bool walked = ingest_walk(c, stat_threads, scan_file, &r, err);
+    bool walked = ingest_walk(c, stat_threads, r.dirs_cache, scan_file, &r, err);
     pool_stop(&r);
     if (!walked)
         goto out;
+    dirs_counts(r.dirs_cache, &res->dirs_trusted, &res->dirs_listed);
+    if (!r.too_many)
+        commit_dirs(&r);
     /* A JSON Lines file is one file but many captures: counted once committed. */
     if (r.too_many || res->captures > c->limits.max_captures) {
         error_set(err, c->path, 0, 0,
@@ -1793,6 +1832,7 @@ out:
     free(r.fresh);
     catalog_free(r.catalog);
     manifest_free(r.manifest);
+    dirs_free(r.dirs_cache);
     ingest_reader_free(r.reader);
     output_close(out);
     return status;

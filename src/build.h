@@ -16,6 +16,7 @@ struct sf_build_opts {
     enum sf_output_lock lock;
     unsigned jobs;              /* parsing and rendering threads; 0 or 1: the calling thread */
     bool no_manifest;           /* parse every capture; neither read nor write the manifest */
+    bool rescan;                /* list every directory, trusting no settled one */
     int64_t started;            /* when the run began (seconds): the manifest's racy check */
 };
 
@@ -50,6 +51,8 @@ struct sf_build_result {
     size_t parsed;          /* files parsed */
     size_t reused;          /* files taken from the manifest unparsed */
     size_t refilled;        /* catalog entries read back from the manifest */
+    size_t dirs_trusted;    /* directories taken from the dirs cache (settled_after) */
+    size_t dirs_listed;     /* directories of such inputs listed and statted */
     size_t feeds;           /* feeds written, "all" included */
     bool unchanged;         /* nothing could have changed: no feed was looked at */
     size_t changed_feeds;   /* feeds with at least one changed file */

@@ -550,6 +550,40 @@ input_follow(struct loader *l, const struct node *v, void *t)
     get_bool(l, v, "inputs[].follow_symlinks", &((struct sf_input *)t)->follow_symlinks);
 }
 
+/* A duration: a whole number with an optional unit (s, m, h, d). */
+static bool
+get_duration(struct loader *l, const struct node *n, const char *key, unsigned min, unsigned max,
+             unsigned *out)
+{
+    char *end = NULL;
+    unsigned long v = 0;
+    if (n->type == N_SCALAR && !n->quoted && n->len && n->value[0] >= '0' && n->value[0] <= '9') {
+        errno = 0;
+        v = strtoul(n->value, &end, 10);
+    }
+    unsigned long unit = 0;
+    if (end && !errno)
+        unit = !*end || strcmp(end, "s") == 0 ? 1
+             : strcmp(end, "m") == 0          ? 60
+             : strcmp(end, "h") == 0          ? 3600
+             : strcmp(end, "d") == 0          ? 86400
+                                              : 0;
+    if (!unit || v > max / unit || v * unit < min) {
+        fail(l, n, "%s must be a duration from %us to %ud, like 90, 30m, 6h or 2d", key, min,
+             max / 86400);
+        return false;
+    }
+    *out = (unsigned)(v * unit);
+    return true;
+}
+
+static void
+input_settled(struct loader *l, const struct node *v, void *t)
+{
+    get_duration(l, v, "inputs[].settled_after", 1, 30 * 86400,
+                 &((struct sf_input *)t)->settled_after);
+}
+
 static const struct key_spec input_keys[] = {
     {"path", true, input_path},
     {"format", false, input_format},
@@ -557,6 +591,7 @@ static const struct key_spec input_keys[] = {
     {"glob", false, input_glob},
     {"category", false, input_category},
     {"follow_symlinks", false, input_follow},
+    {"settled_after", false, input_settled},
 };
 
 static void

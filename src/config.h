@@ -31,6 +31,9 @@ struct sf_input {
     size_t n_globs;
     char *category;     /* for records that name none */
     bool follow_symlinks;   /* follow links that leave the input's root */
+    unsigned settled_after; /* seconds; 0: off.  A directory in which nothing changed for
+                             * this long is taken as unchanged from the state's `dirs`
+                             * cache without statting its files, for up to this long */
     unsigned line;      /* where it is in feeds.yaml */
 };
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "dirs.h"
 #include "htmlpage.h"
 #include "limits.h"
 
@@ -24,7 +25,8 @@
 struct frame {
     int fd;
     char *path;
-    char **names;
+    char **names;       /* each its own allocation, freed as the walk passes it */
+    char *block;        /* or all of them in this one */
     struct stat *st;    /* lstat of each name */
     int *st_errno;      /* 0, or why its lstat failed */
     unsigned char *chunk;   /* per STAT_CHUNK names: CHUNK_TODO, _TAKEN or _DONE */
@@ -34,6 +36,8 @@ struct frame {
     unsigned long serial;   /* sf_file.dir */
     dev_t dev;
     ino_t ino;
+    bool recording;     /* its listing goes into the dirs cache */
+    struct sf_dirs_rec rec;
 };
 
 /*
@@ -67,6 +71,7 @@ enum { SLOT_FREE, SLOT_BUSY, SLOT_READY, SLOT_FAILED };
 
 struct prefetch {
     struct frame f;
+    struct stat st;     /* the directory's, from its parent */
     const struct frame *parent;
     size_t index;       /* of its name in parent */
     char *name;         /* a copy: the walk frees its names as it passes them */
@@ -83,15 +88,17 @@ struct stat_pool {
     struct frame *f;    /* the directory the threads take chunks of */
     size_t next;        /* its first chunk that may not be taken */
     bool prefetch;
+    struct sf_dirs *dirs;       /* read by every thread; added to by the walk */
+    uint32_t input;             /* the one being walked (its index) */
     struct frame *pf_parent;    /* whose later subdirectories come next */
     size_t pf_next;             /* its first name not yet looked at */
     struct prefetch slots[PREFETCH_SLOTS];
 };
 
 static void frame_finish(struct stat_pool *p, struct frame *f);
-static bool frame_read(struct frame *f, int fd, const char *path, size_t max_names,
-                       struct sf_error *err);
-static void stat_all(struct frame *f);
+static bool frame_list(struct stat_pool *p, struct frame *f, const char *path,
+                       const struct stat *st, size_t max_names, bool here, struct sf_error *err);
+static char *join_path(const char *dir, const char *name);
 
 static void
 stat_range(struct frame *f, size_t from, size_t to)
@@ -180,7 +187,7 @@ take_prefetch(struct stat_pool *p)
         if (d->st_errno[j] == 0 && S_ISDIR(d->st[j].st_mode) && !slot_of(p, d, j)) {
             *slot = (struct prefetch){.f = {.fd = -1, .dev = d->st[j].st_dev,
                                             .ino = d->st[j].st_ino},
-                                      .parent = d, .index = j,
+                                      .st = d->st[j], .parent = d, .index = j,
                                       .name = xstrdup(d->names[j]), .state = SLOT_BUSY};
             return slot;
         }
@@ -196,9 +203,11 @@ run_prefetch(struct stat_pool *p, struct prefetch *slot)
     pthread_mutex_unlock(&p->mu);
     struct sf_error ignored = {0};  /* the walk reads it again, and says */
     int fd = openat(dirfd, slot->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-    bool ok = fd >= 0 && frame_read(&slot->f, fd, slot->name, PREFETCH_MAX_NAMES, &ignored);
-    if (ok)
-        stat_all(&slot->f);
+    char *path = join_path(slot->parent->path, slot->name);
+    slot->f.fd = fd;
+    bool ok = fd >= 0 && frame_list(p, &slot->f, path, &slot->st, PREFETCH_MAX_NAMES, true,
+                                    &ignored);
+    free(path);
     error_finish(&ignored);
     pthread_mutex_lock(&p->mu);
     slot->state = ok ? SLOT_READY : SLOT_FAILED;
@@ -414,8 +423,10 @@ static void
 frame_finish(struct stat_pool *p, struct frame *f)
 {
     stat_forget(p, f);
-    for (size_t i = f->next; i < f->n; i++)
+    dirs_rec_finish(&f->rec);
+    for (size_t i = f->next; i < f->n && !f->block; i++)
         free(f->names[i]);
+    free(f->block);
     free(f->names);
     free(f->st);
     free(f->st_errno);
@@ -463,6 +474,60 @@ frame_read(struct frame *f, int fd, const char *path, size_t max_names, struct s
     return true;
 }
 
+/* Takes f's listing from the dirs cache, if it may be: names and stats,
+ * but for its subdirectories, statted here. */
+static bool
+frame_cached(struct stat_pool *p, struct frame *f, const char *path, const struct stat *st)
+{
+    struct sf_dirs_listing l;
+    if (!dirs_lookup(p->dirs, p->input, path, st, &l))
+        return false;
+    f->block = l.block;
+    f->names = l.names;
+    f->st = l.st;
+    f->n = l.n;
+    l.block = NULL;
+    l.names = NULL;
+    l.st = NULL;
+    l.n = 0;
+    f->st_errno = xcalloc(f->n ? f->n : 1, sizeof *f->st_errno);
+    f->n_chunks = (f->n + STAT_CHUNK - 1) / STAT_CHUNK;
+    f->chunk = xcalloc(f->n_chunks ? f->n_chunks : 1, 1);
+    memset(f->chunk, CHUNK_DONE, f->n_chunks);
+    f->ready = f->n;
+    for (size_t i = 0; i < f->n; i++)
+        if (S_ISDIR(f->st[i].st_mode) &&
+            fstatat(f->fd, f->names[i], &f->st[i], AT_SYMLINK_NOFOLLOW) != 0)
+            f->st_errno[i] = errno;
+    if (f->recording)
+        dirs_rec_keep(&f->rec, &l);
+    dirs_listing_finish(&l);
+    return true;
+}
+
+/*
+ * Lists directory f->fd, whose stat is st: from the dirs cache when it may
+ * be, else its sorted entry names (false past max_names), statted here
+ * (`here`) or by the pool.
+ */
+static bool
+frame_list(struct stat_pool *p, struct frame *f, const char *path, const struct stat *st,
+           size_t max_names, bool here, struct sf_error *err)
+{
+    f->recording = p->dirs && dirs_wanted(p->dirs, p->input);
+    if (f->recording)
+        dirs_rec_begin(&f->rec, p->input, path, st);
+    if (f->recording && frame_cached(p, f, path, st))
+        return true;
+    if (!frame_read(f, f->fd, path, max_names, err))
+        return false;
+    if (here)
+        stat_all(f);
+    else
+        stat_start(p, f);
+    return true;
+}
+
 /* Opens directory fd (taking it; st is its stat), reads its sorted entry
  * names and stats them. */
 static bool
@@ -471,10 +536,7 @@ frame_open(struct frame *f, int fd, char *path, const struct stat *st, struct st
 {
     *f = (struct frame){.fd = fd, .path = path, .serial = ++*serial, .dev = st->st_dev,
                         .ino = st->st_ino};
-    if (!frame_read(f, fd, path, SIZE_MAX, err))
-        return false;
-    stat_start(pool, f);
-    return true;
+    return frame_list(pool, f, path, st, SIZE_MAX, false, err);
 }
 
 static bool
@@ -515,6 +577,8 @@ walk_dir(const struct sf_input *in, int rootfd, const struct stat *root_st,
     while (depth && ok && !*stop) {
         struct frame *f = &stack[depth - 1];
         if (f->next == f->n) {
+            if (f->recording)
+                dirs_add(pool->dirs, &f->rec);   /* gone through whole */
             frame_finish(pool, f);
             if (--depth)
                 stat_offer(pool, &stack[depth - 1]);   /* what is left of the parent */
@@ -526,6 +590,8 @@ walk_dir(const struct sf_input *in, int rootfd, const struct stat *root_st,
         char *path = join_path(f->path, name);
         struct sf_file file = {.input = in, .dirfd = f->fd, .dir = f->serial, .name = name,
                                .path = path, .st = f->st[k]};
+        if (f->recording)
+            dirs_rec_entry(&f->rec, name, &f->st[k], f->st_errno[k]);
         if (f->st_errno[k]) {
             /* Gone since the listing (a crawler moving files): not an error. */
             if (f->st_errno[k] != ENOENT) {
@@ -588,7 +654,8 @@ walk_dir(const struct sf_input *in, int rootfd, const struct stat *root_st,
     next:
         free(path);
     next_nopath:
-        free(name);
+        if (!f->block)
+            free(name);
     }
     while (depth)
         frame_finish(pool, &stack[--depth]);
@@ -596,15 +663,17 @@ walk_dir(const struct sf_input *in, int rootfd, const struct stat *root_st,
 }
 
 bool
-ingest_walk(const struct sf_config *c, unsigned threads, sf_file_fn fn, void *ctx,
-            struct sf_error *err)
+ingest_walk(const struct sf_config *c, unsigned threads, struct sf_dirs *dirs, sf_file_fn fn,
+            void *ctx, struct sf_error *err)
 {
     bool stop = false, ok = true;
     unsigned long serial = 0;
     struct stat_pool pool;
     stat_pool_start(&pool, threads);
+    pool.dirs = dirs;
     for (size_t i = 0; i < c->n_inputs && !stop && ok; i++) {
         const struct sf_input *in = &c->inputs[i];
+        pool.input = (uint32_t)i;   /* no thread reads ahead between inputs */
         struct stat st;
         /* The configured path itself may be a link: it was chosen. */
         if (stat(in->path, &st) != 0) {

@@ -32,14 +32,19 @@ struct sf_file {
  * fn for each regular file matching the input's globs (a file named as an
  * input's path is taken whatever its name).
  *
+ * With dirs (dirs.h; may be NULL), directories of inputs with settled_after
+ * may be taken from its cache, and every one gone through whole is added
+ * to it; the caller commits it.
+ *
  * Returns false on an error that makes the set of captures unknowable —
  * an input that is missing, a directory that cannot be read — with err
  * set: building from a partial set would drop items from feeds.  fn
  * returning false stops the walk (then the result is true).
  */
 typedef bool (*sf_file_fn)(void *ctx, const struct sf_file *f);
-bool ingest_walk(const struct sf_config *c, unsigned threads, sf_file_fn fn, void *ctx,
-                 struct sf_error *err);
+struct sf_dirs;
+bool ingest_walk(const struct sf_config *c, unsigned threads, struct sf_dirs *dirs, sf_file_fn fn,
+                 void *ctx, struct sf_error *err);
 
 /* What a parsed file hands on: records (ownership passes to the callee)
  * and problems (rejections and warnings, borrowed for the call). */

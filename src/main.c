@@ -73,6 +73,7 @@ enum opt_id {
     OPT_ALL,
     OPT_WAIT,
     OPT_NO_MANIFEST,
+    OPT_RESCAN,
     OPT_VERSION,
 };
 
@@ -98,6 +99,8 @@ static const struct option_spec {
      "parse and render with N threads (default: the CPUs online, at most 8)"},
     {"no-manifest", OPT_NO_MANIFEST, NULL, FOR(C(CMD_BUILD)),
      "parse every capture, ignoring what the last run learned"},
+    {"rescan", OPT_RESCAN, NULL, FOR(C(CMD_BUILD)),
+     "stat every capture, even in directories settled_after would trust"},
     {"no-push", OPT_NO_PUSH, NULL, FOR(C(CMD_BUILD)),
      "write the feeds, but notify no WebSub hub and queue nothing"},
     {"all", OPT_ALL, NULL, FOR(C(CMD_PING)),
@@ -127,6 +130,7 @@ struct args {
     bool all;
     bool wait;
     bool no_manifest;
+    bool rescan;
     unsigned jobs;      /* 0: the default */
     const char *timezone;
     enum sf_encoding encoding;
@@ -304,6 +308,9 @@ parse_args(int argc, char **argv, struct args *a)
             break;
         case OPT_NO_MANIFEST:
             a->no_manifest = true;
+            break;
+        case OPT_RESCAN:
+            a->rescan = true;
             break;
         case OPT_TIMEZONE:
             a->timezone = optarg;
@@ -739,7 +746,7 @@ cmd_check(const struct args *a)
     struct sf_error err = {0};
     int status = SF_EXIT_OK;
     struct sf_errors setup = {0};
-    if (!ingest_walk(c, 1, check_file, &st, &err)) {
+    if (!ingest_walk(c, 1, NULL, check_file, &st, &err)) {
         print_problem(&err);
         const char *fix = hint_for(&err);
         if (fix)
@@ -973,6 +980,7 @@ cmd_build(const struct args *a)
         .lock = a->wait ? SF_LOCK_WAIT : SF_LOCK_TRY,
         .jobs = a->jobs ? a->jobs : default_jobs(),
         .no_manifest = a->no_manifest,
+        .rescan = a->rescan,
         .started = (int64_t)time(NULL),
     };
     struct sf_build_result res;
@@ -997,6 +1005,9 @@ cmd_build(const struct args *a)
                 printf("%zu files parsed, %zu unchanged since the last run; "
                        "%zu catalog entries read back\n",
                        res.parsed, res.reused, res.refilled);
+            if (a->verbosity > 0 && (res.dirs_trusted || res.dirs_listed))
+                printf("%zu directories taken as settled, %zu listed\n", res.dirs_trusted,
+                       res.dirs_listed);
         }
         push_report(&res, a->verbosity, false);
         status = st == SF_BUILD_PARTIAL ? SF_EXIT_PARTIAL : SF_EXIT_OK;

@@ -159,7 +159,7 @@ def check_feeds_yaml_5():
                  f"({kind}) in the page")
         if not keys[k] and "\tDefault: " not in body:
             fail(f"feeds.yaml.5: {k} has no Default:")
-        if not re.match(r"(string|bool|integer|number|list)", kind):
+        if not re.match(r"(string|bool|integer|number|list|duration)", kind):
             fail(f"feeds.yaml.5: {k}: no type in ({kind})")
 
 

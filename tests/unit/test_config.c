@@ -51,6 +51,18 @@ static const struct {
     {SITE INPUTS "output: {formats: []}\n", "3:19: output.formats must be a non-empty list"},
     {SITE "inputs: []\n", "2:9: inputs must be a non-empty list"},
     {SITE "inputs: [{format: snapshot}]\n", "2:10: missing required key 'path' in inputs[]"},
+    {SITE "inputs: [{path: a, settled_after: 0}]\n",
+     "2:35: inputs[].settled_after must be a duration from 1s to 30d, like 90, 30m, 6h or 2d"},
+    {SITE "inputs: [{path: a, settled_after: 31d}]\n",
+     "2:35: inputs[].settled_after must be a duration from 1s to 30d, like 90, 30m, 6h or 2d"},
+    {SITE "inputs: [{path: a, settled_after: 1w}]\n",
+     "2:35: inputs[].settled_after must be a duration from 1s to 30d, like 90, 30m, 6h or 2d"},
+    {SITE "inputs: [{path: a, settled_after: -5}]\n",
+     "2:35: inputs[].settled_after must be a duration from 1s to 30d, like 90, 30m, 6h or 2d"},
+    {SITE "inputs: [{path: a, settled_after: '1h'}]\n",
+     "2:35: inputs[].settled_after must be a duration from 1s to 30d, like 90, 30m, 6h or 2d"},
+    {SITE "inputs: [{path: a, settled_after: 99999999999999999999h}]\n",
+     "2:35: inputs[].settled_after must be a duration from 1s to 30d, like 90, 30m, 6h or 2d"},
     {SITE "inputs: [{path: a, format: pdf}]\n",
      "2:28: inputs[].format must be one of: snapshot, jsonl, html"},
     {SITE "inputs: [{path: a, glob: 'x/*.txt'}]\n",
@@ -136,8 +148,24 @@ test_defaults_and_paths(void **state)
     assert_true(c->output.formats[SF_FEED_RSS] && c->output.formats[SF_FEED_ATOM] &&
                 c->output.formats[SF_FEED_JSON]);
     assert_int_equal(c->websub.n_hubs, 0);
+    assert_int_equal(c->inputs[0].settled_after, 0);
     config_free(c);
     errors_finish(&errs);
+
+    static const struct {
+        const char *v;
+        unsigned seconds;
+    } durations[] = {{"90", 90}, {"90s", 90}, {"30m", 1800}, {"6h", 21600}, {"2d", 172800},
+                     {"1", 1}, {"30d", 2592000}, {"43200m", 2592000}};
+    for (size_t i = 0; i < SF_ARRAY_LEN(durations); i++) {
+        char *yy = xasprintf(SITE "inputs: [{path: a, settled_after: %s}]\n", durations[i].v);
+        c = config_load_buffer(yy, strlen(yy), "/srv/news/feeds.yaml", &errs);
+        assert_non_null(c);
+        assert_int_equal(c->inputs[0].settled_after, durations[i].seconds);
+        config_free(c);
+        errors_finish(&errs);
+        free(yy);
+    }
 }
 
 /* A base_url whose host is longer than 1 KiB still gives its host, which

@@ -313,7 +313,7 @@ test_walk_threads(void **state)
     static struct walked one, many;
     struct sf_error err = {0};
     one = (struct walked){0};
-    assert_true(ingest_walk(&c, 1, walk_one, &one, &err));
+    assert_true(ingest_walk(&c, 1, NULL, walk_one, &one, &err));
     assert_int_equal(one.n, files);
     for (size_t i = 0; i < one.n; i++) {
         struct stat st;
@@ -325,7 +325,7 @@ test_walk_threads(void **state)
     }
     for (unsigned threads = 2; threads <= 8; threads *= 2) {
         many = (struct walked){0};
-        assert_true(ingest_walk(&c, threads, walk_one, &many, &err));
+        assert_true(ingest_walk(&c, threads, NULL, walk_one, &many, &err));
         assert_int_equal(many.n, one.n);
         for (size_t i = 0; i < one.n; i++) {
             assert_string_equal(many.paths[i], one.paths[i]);
@@ -335,7 +335,7 @@ test_walk_threads(void **state)
         /* stopped in the middle of a directory whose chunks are in flight */
         for (size_t stop = 1; stop < files; stop += 13) {
             many = (struct walked){.stop_at = stop};
-            assert_true(ingest_walk(&c, threads, walk_one, &many, &err));
+            assert_true(ingest_walk(&c, threads, NULL, walk_one, &many, &err));
             assert_int_equal(many.n, stop);
             for (size_t i = 0; i < stop; i++)
                 assert_int_equal(many.ino[i], one.ino[i]);
