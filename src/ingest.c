@@ -495,12 +495,29 @@ frame_cached(struct stat_pool *p, struct frame *f, const char *path, const struc
     f->chunk = xcalloc(f->n_chunks ? f->n_chunks : 1, 1);
     memset(f->chunk, CHUNK_DONE, f->n_chunks);
     f->ready = f->n;
-    for (size_t i = 0; i < f->n; i++)
-        if (S_ISDIR(f->st[i].st_mode) &&
-            fstatat(f->fd, f->names[i], &f->st[i], AT_SYMLINK_NOFOLLOW) != 0)
-            f->st_errno[i] = errno;
-    if (f->recording)
-        dirs_rec_keep(&f->rec, &l);
+    bool ok = true;
+    for (size_t i = 0; i < f->n && ok; i++)
+        if (S_ISDIR(f->st[i].st_mode))
+            ok = fstatat(f->fd, f->names[i], &f->st[i], AT_SYMLINK_NOFOLLOW) == 0;
+    if (!ok) {
+        /* A subdirectory that will not stat in a directory whose own stat
+         * says nothing in it changed: the record is not what it claims
+         * (or lost a race).  The walk lists it instead, and says. */
+        free(f->block);
+        free(f->names);
+        free(f->st);
+        free(f->st_errno);
+        free(f->chunk);
+        f->block = NULL;
+        f->names = NULL;
+        f->st = NULL;
+        f->st_errno = NULL;
+        f->chunk = NULL;
+        f->n = f->n_chunks = f->ready = 0;
+        dirs_listing_finish(&l);
+        return false;
+    }
+    dirs_rec_keep(&f->rec, &l);
     dirs_listing_finish(&l);
     return true;
 }

@@ -577,6 +577,182 @@ def case_incremental(tmp):
         failures.append(f"after the repair: read back {refilled(p)}, or the output differs")
 
 
+def dir_counts(p):
+    """(taken as settled, listed) from a -v build with settled_after."""
+    m = re.search(r"(\d+) directories taken as settled, (\d+) listed", p.stdout)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def settled_tree(tmp, settled_after="1h"):
+    """The fixtures spread over in/, in/a/, in/b/ and in/b/c/, every file
+    and directory last modified long ago, and a configuration that trusts
+    settled directories."""
+    inp = os.path.join(tmp, "in")
+    copy_captures(inp)
+    names = sorted(n for n in os.listdir(inp))
+    for i, n in enumerate(names):
+        sub = ["", "a", "b", os.path.join("b", "c")][i % 4]
+        if sub:
+            os.makedirs(os.path.join(inp, sub), exist_ok=True)
+            os.rename(os.path.join(inp, n), os.path.join(inp, sub, n))
+    age_dirs(inp)
+    cfg = config_for(tmp, inp)
+    with open(cfg, encoding="utf-8") as f:
+        text = f.read()
+    text = text.replace("  - path: " + inp + "\n",
+                        "  - path: " + inp + "\n    settled_after: " + settled_after + "\n")
+    with open(cfg, "w", encoding="utf-8") as f:
+        f.write(text)
+    return inp, cfg, os.path.join(tmp, "out")
+
+
+def age_dirs(root):
+    """Gives every directory under root an old mtime, deepest first."""
+    for d, _, _ in sorted(os.walk(root), key=lambda w: -w[0].count(os.sep)):
+        os.utime(d, (e2eutil.OLD_MTIME, e2eutil.OLD_MTIME))
+
+
+def case_settled(tmp):
+    """With settled_after, a rerun takes settled directories from the
+    dirs cache and stats only their subdirectories; what was added or
+    removed anywhere, at any depth, is seen at the next run; the output is
+    always a fresh build's.  A capture rewritten in place in a settled
+    directory is the documented exception, until --rescan."""
+    inp, cfg, out = settled_tree(tmp)
+    p = build(cfg, out, "-j1", wrap=False)
+    if counts(p) != (76, 0) or dir_counts(p) != (0, 4):
+        failures.append(f"cold build: {counts(p)} {dir_counts(p)}")
+    if not os.path.exists(os.path.join(tmp, "state", "dirs")):
+        failures.append("no dirs file after the cold build")
+    ref = reference(tmp, inp)
+    if contents(out) != ref:
+        failures.append("the cold build with settled_after differs from a plain one")
+    for jobs in ("-j1", "-j8"):
+        p = build(cfg, out, jobs)
+        if counts(p) != (0, 76) or dir_counts(p) != (4, 0) or \
+                "76 captures, 11 rejected, 15 feeds, 0 changed" not in p.stdout:
+            failures.append(f"no-change rerun {jobs}: {counts(p)} {dir_counts(p)} {p.stdout!r}")
+        if p.stderr.count("snapfeed: ") < 11:
+            failures.append(f"a settled rerun lost the rejections: {p.stderr[:300]!r}")
+    before = os.stat(os.path.join(tmp, "state", "dirs"))
+    build(cfg, out)
+    after = os.stat(os.path.join(tmp, "state", "dirs"))
+    if (before.st_ino, before.st_mtime_ns) != (after.st_ino, after.st_mtime_ns):
+        failures.append("a run that changed no directory rewrote the dirs file")
+
+    # a capture added two levels down: in/b is taken as settled, in/b/c
+    # is statted, has changed, and is listed
+    e2eutil.write_old(os.path.join(inp, "b", "c", "zz-new.txt"), NEW)
+    p = build(cfg, out)
+    if counts(p) != (1, 76) or dir_counts(p) != (3, 1):
+        failures.append(f"one new file below: {counts(p)} {dir_counts(p)}")
+    if not same_as_fresh(contents(out), reference(tmp, inp)):
+        failures.append("after an addition, the output differs from a fresh build")
+    # in/b/c changed just now: not settled, so listed at every run
+    p = build(cfg, out)
+    if counts(p) != (0, 77) or dir_counts(p) != (3, 1):
+        failures.append(f"an unsettled directory: {counts(p)} {dir_counts(p)}")
+
+    # a removal, and a new subdirectory with a capture in it
+    gone = sorted(os.listdir(os.path.join(inp, "a")))[0]
+    os.remove(os.path.join(inp, "a", gone))
+    os.mkdir(os.path.join(inp, "a", "new"))
+    e2eutil.write_old(os.path.join(inp, "a", "new", "zz-newer.txt"),
+                      NEW.replace("校园开放日", "校园科技节"))
+    p = build(cfg, out)
+    if counts(p)[0] != 1 or dir_counts(p)[1] < 2:
+        failures.append(f"a removal and a new directory: {counts(p)} {dir_counts(p)}")
+    if not same_as_fresh(contents(out), reference(tmp, inp)):
+        failures.append("after a removal, the output differs from a fresh build")
+
+    # the price: rewritten in place in a settled directory, unseen ...
+    victim = os.path.join(inp, "b", sorted(n for n in os.listdir(os.path.join(inp, "b"))
+                                           if n.endswith(".txt"))[0])
+    e2eutil.write_old(victim, NEW.replace("新学期", "改写的新学期"))
+    stale = contents(out)
+    p = build(cfg, out)
+    if counts(p)[0] != 0 or contents(out) != stale:
+        failures.append(f"a rewrite in a settled directory was seen: {counts(p)}")
+    # ... until --rescan, which lists and records everything again
+    p = build(cfg, out, "--rescan")
+    if counts(p)[0] != 1 or dir_counts(p)[0] != 0:
+        failures.append(f"--rescan: {counts(p)} {dir_counts(p)}")
+    if not same_as_fresh(contents(out), reference(tmp, inp)):
+        failures.append("after --rescan, the output differs from a fresh build")
+    p = build(cfg, out, "--no-manifest")
+    if counts(p)[1] != 0 or dir_counts(p) != (0, 0):
+        failures.append(f"--no-manifest used the dirs cache: {counts(p)} {dir_counts(p)}")
+
+
+def case_settled_expires(tmp):
+    """A directory is trusted for settled_after at most: past that, every
+    one is listed again, and recorded afresh."""
+    inp, cfg, out = settled_tree(tmp, "3")
+    started = time.time()
+    build(cfg, out, wrap=False)
+    time.sleep(max(0.0, started + 4.2 - time.time()))   # bounded: about 4 s
+    p = build(cfg, out)
+    if counts(p) != (0, 76) or dir_counts(p) != (0, 4):
+        failures.append(f"after settled_after: {counts(p)} {dir_counts(p)}")
+
+
+def case_settled_unsettled(tmp):
+    """A directory with a file modified less than settled_after ago is
+    listed at every run, so a capture still being written is never taken
+    from the cache."""
+    inp, cfg, out = settled_tree(tmp)
+    with open(os.path.join(inp, "a", "zz-writing.txt"), "w", encoding="utf-8") as f:
+        f.write(NEW[:40])
+    build(cfg, out, wrap=False)
+    for _ in range(2):
+        p = build(cfg, out)
+        if dir_counts(p) != (3, 1):
+            failures.append(f"unsettled: {dir_counts(p)}")
+    e2eutil.write_old(os.path.join(inp, "a", "zz-writing.txt"), NEW, "w")
+    p = build(cfg, out)
+    if not same_as_fresh(contents(out), reference(tmp, inp)) or counts(p)[0] != 1:
+        failures.append(f"the finished capture: {counts(p)}")
+
+
+def case_damaged_dirs(tmp):
+    """A dirs file that is damaged, truncated or foreign is detected: the
+    run lists what it cannot trust, gives a fresh build's output, and
+    writes the file again."""
+    inp, cfg, out = settled_tree(tmp)
+    build(cfg, out, wrap=False)
+    ref = reference(tmp, inp)
+    path = os.path.join(tmp, "state", "dirs")
+    for how in ("flip", "flip-index", "truncate", "header", "garbage", "empty"):
+        size = os.path.getsize(path)
+        with open(path, "r+b") as f:
+            if how == "flip":
+                f.seek(60)
+                b = f.read(8)
+                f.seek(60)
+                f.write(bytes(x ^ 0x5A for x in b))
+            elif how == "flip-index":
+                f.seek(size - 40)
+                f.write(b"\xff" * 8)
+            elif how == "truncate":
+                f.truncate(size * 2 // 3)
+            elif how == "header":
+                f.write(b"NOTADIRSFILE")
+            elif how == "garbage":
+                f.write(os.urandom(size))
+            elif how == "empty":
+                f.truncate(0)
+        p = build(cfg, out)
+        if p.returncode != 3 or counts(p) != (0, 76) or dir_counts(p)[1] == 0:
+            failures.append(f"{how}: exit {p.returncode}, {counts(p)} {dir_counts(p)}")
+        if how != "flip" and "listing every directory again" not in p.stderr:
+            failures.append(f"{how}: no word of the unusable dirs file: {p.stderr[-300:]!r}")
+        if contents(out) != ref:
+            failures.append(f"{how}: output differs from a fresh build")
+        p = build(cfg, out)
+        if dir_counts(p) != (4, 0):
+            failures.append(f"{how}: the dirs file was not rewritten: {dir_counts(p)}")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
