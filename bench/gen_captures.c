@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -842,6 +843,7 @@ struct gen_ctx {
     int posts_fd;               /* -1 without --hugo */
     char posts_path[4096];      /* for messages */
     unsigned char *daymap;      /* shard directories already made */
+    int64_t *day_newest;        /* per day: the newest capture in it (UTC seconds) */
     struct gen_vocab vocab;
     struct gen_buf file, para;
 };
@@ -1268,6 +1270,70 @@ dir_open_p(const char *path)
     return fd;
 }
 
+/* The crawler's clock: capture times are local (+08:00), mtimes UTC. */
+static int64_t
+capture_utc(const struct gen_item *it)
+{
+    return it->captured - 8 * 3600;
+}
+
+/* Dates dir/rel (relative to dirfd) at t, as the crawler that wrote it
+ * then would have left it. */
+static bool
+date_path(int dirfd, const char *dir, const char *rel, int64_t t)
+{
+    struct timespec ts[2] = {{.tv_sec = (time_t)t}, {.tv_sec = (time_t)t}};
+    if (utimensat(dirfd, rel, ts, AT_SYMLINK_NOFOLLOW) == 0)
+        return true;
+    fprintf(stderr, "gen-captures: %s/%s: cannot set its time: %s\n", dir, rel, strerror(errno));
+    return false;
+}
+
+/* Dates every shard directory by its newest capture, days first (dating
+ * a directory leaves its parent's mtime alone). */
+static bool
+date_shards(struct gen_ctx *ctx)
+{
+    int64_t month_newest = 0, year_newest = 0, newest = 0;
+    int month_of = -1, year_of = -1;
+    char path[32];
+    for (uint64_t day = 0; day <= GEN_DAYMAP_SIZE; day++) {
+        struct gen_tm tm = {0};
+        bool have = day < GEN_DAYMAP_SIZE && ctx->daymap[day];
+        if (have)
+            time_split((int64_t)day * GEN_DAY, &tm);
+        /* a month or year ends: date it */
+        bool last = day == GEN_DAYMAP_SIZE;
+        if (month_of >= 0 && (last || (have && (int)(tm.year * 100 + tm.month) != month_of))) {
+            snprintf(path, sizeof path, "%04d/%02d", month_of / 100, month_of % 100);
+            if (!date_path(ctx->out_fd, ctx->out_path, path, month_newest))
+                return false;
+            month_of = -1;
+        }
+        if (year_of >= 0 && (last || (have && (int)tm.year != year_of))) {
+            snprintf(path, sizeof path, "%04d", year_of);
+            if (!date_path(ctx->out_fd, ctx->out_path, path, year_newest))
+                return false;
+            year_of = -1;
+        }
+        if (!have)
+            continue;
+        snprintf(path, sizeof path, "%04d/%02d/%02d", (int)tm.year, (int)tm.month, (int)tm.day);
+        int64_t t = ctx->day_newest[day];
+        if (!date_path(ctx->out_fd, ctx->out_path, path, t))
+            return false;
+        if (month_of < 0 || t > month_newest)
+            month_newest = t;
+        if (year_of < 0 || t > year_newest)
+            year_newest = t;
+        month_of = (int)(tm.year * 100 + tm.month);
+        year_of = (int)tm.year;
+        if (t > newest)
+            newest = t;
+    }
+    return !newest || date_path(ctx->out_fd, ctx->out_path, ".", newest);
+}
+
 /* Shards by capture date: YYYY/MM/DD/<seq>.txt. Creates the directories
  * the first time a day is seen. */
 static bool
@@ -1536,7 +1602,8 @@ main(int argc, char **argv)
     buf_init(&ctx.file, GEN_BUF_SIZE);
     buf_init(&ctx.para, GEN_BUF_SIZE);
     ctx.daymap = calloc(GEN_DAYMAP_SIZE, 1);
-    if (ctx.daymap == NULL) {
+    ctx.day_newest = calloc(GEN_DAYMAP_SIZE, sizeof *ctx.day_newest);
+    if (ctx.daymap == NULL || ctx.day_newest == NULL) {
         fputs("gen-captures: cannot allocate memory\n", stderr);
         abort();
     }
@@ -1561,8 +1628,12 @@ main(int argc, char **argv)
         ctx.file.len = 0;
         capture_write(&ctx, &art, &it, &ctx.file);
         if (!capture_path(&ctx, &it, path, sizeof(path))
-            || !file_put(ctx.out_fd, opt.out, path, ctx.file.data, ctx.file.len))
+            || !file_put(ctx.out_fd, opt.out, path, ctx.file.data, ctx.file.len)
+            || !date_path(ctx.out_fd, opt.out, path, capture_utc(&it)))
             goto out;
+        uint64_t day = (uint64_t)(it.captured / GEN_DAY);
+        if (day < GEN_DAYMAP_SIZE && capture_utc(&it) > ctx.day_newest[day])
+            ctx.day_newest[day] = capture_utc(&it);
 
         if (winner != NULL && winner[it.article] == i) {
             struct gen_buf name = {path, 0, sizeof(path)};
@@ -1575,6 +1646,8 @@ main(int argc, char **argv)
                 goto out;
         }
     }
+    if (!date_shards(&ctx))
+        goto out;
     status = 0;
 
 out:
@@ -1584,6 +1657,7 @@ out:
         close(ctx.out_fd);
     free(winner);
     free(ctx.daymap);
+    free(ctx.day_newest);
     buf_finish(&ctx.para);
     buf_finish(&ctx.file);
     vocab_finish(&ctx.vocab);
