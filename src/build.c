@@ -538,16 +538,21 @@ scan_file(void *ctx, const struct sf_file *f)
             scan_job(&self, &job, res);
             r->parsed++;
         }
-        if (r->n_workers) {
+        if (r->n_workers && r->committed != r->seq) {
             pthread_mutex_lock(&r->mu);
             res->ready = true;
             r->seq++;
             pthread_mutex_unlock(&r->mu);
             commit_ready(r, false);
         } else {
+            /* Nothing in flight (always so without workers, and for most
+             * files of a rerun): committed here, with no lock.  seq and
+             * committed are this thread's alone; no worker holds a slot. */
             r->seq++;
             commit(r, res);
             r->committed++;
+            if (r->n_workers)
+                release_dirs(r, false);
             report_progress(r, 0, 0);
         }
         return true;
