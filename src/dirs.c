@@ -485,8 +485,9 @@ dirs_add(struct sf_dirs *d, struct sf_dirs_rec *r)
     uint32_t input = cursor_u32(&c);
     if (!r->kept) {
         uint64_t settled_after = d->config->inputs[input].settled_after;
-        buf_put_u64(&r->b, 0);
-        if (r->b.len > MAX_RECORD) {
+        size_t before = r->b.len;
+        buf_put_u64(&r->b, 0);      /* the checksum's place; fails at the limit */
+        if (r->b.len != before + 8) {
             dirs_rec_finish(r);
             return;
         }
