@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* dirs.c - the listings of settled directories, so a rerun need not stat their files */
-#define _GNU_SOURCE 1   /* copy_file_range() */
 #include "dirs.h"
 
 #include <errno.h>
@@ -447,16 +446,10 @@ leave_lazy(struct sf_dirs *d)
     header(&h, d->settings);
     write_out(d, h.data, h.len);
     buf_finish(&h);
-    off_t from = HEADER_LEN;
-    uint64_t left = d->out_len;
-    while (left && !d->write_failed) {
-        ssize_t n = copy_file_range(d->in_fd, &from, d->out_fd, NULL, left, 0);
-        if (n <= 0) {
-            d->write_failed = true;
-            d->write_errno = n < 0 ? errno : EIO;
-        } else {
-            left -= (uint64_t)n;
-        }
+    if (!d->write_failed && !file_copy_range(d->in_fd, HEADER_LEN, HEADER_LEN + d->out_len,
+                                             d->out_fd)) {
+        d->write_failed = true;
+        d->write_errno = errno;
     }
 }
 

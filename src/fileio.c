@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* fileio.c - the few file operations several modules need, done once */
+#define _GNU_SOURCE 1   /* copy_file_range() */
 #include "fileio.h"
 
 #include <errno.h>
@@ -48,6 +49,36 @@ file_write_all(int fd, const void *data, size_t n)
         n -= (size_t)w;
     }
     return true;
+}
+
+bool
+file_copy_range(int in, uint64_t from, uint64_t to, int out)
+{
+    while (from < to) {
+        loff_t off = (loff_t)from;
+        ssize_t n = copy_file_range(in, &off, out, NULL, (size_t)(to - from), 0);
+        if (n <= 0)
+            break;   /* not supported here, or a short file: the slow way */
+        from += (uint64_t)n;
+    }
+    char *buf = from < to ? xmalloc(1u << 20) : NULL;
+    bool ok = true;
+    while (ok && from < to) {
+        size_t want = to - from > (1u << 20) ? (1u << 20) : (size_t)(to - from);
+        ssize_t got = pread(in, buf, want, (off_t)from);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (got == 0)
+                errno = EIO;
+            ok = false;
+        } else {
+            ok = file_write_all(out, buf, (size_t)got);
+            from += (uint64_t)got;
+        }
+    }
+    free(buf);
+    return ok;
 }
 
 bool

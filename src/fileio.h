@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -13,6 +14,11 @@ bool file_mkdirs(const char *path, struct sf_error *err);
 /* Writes all of p[0..n) to fd, retrying short writes and EINTR; false (with
  * errno set) on an error. */
 bool file_write_all(int fd, const void *p, size_t n);
+
+/* Appends bytes [from, to) of file in to out at its current offset: in
+ * the kernel where it can (copy_file_range), else through memory.  False
+ * (errno set, or EIO for a file shorter than to) on a failure. */
+bool file_copy_range(int in, uint64_t from, uint64_t to, int out);
 
 /*
  * Replaces file name in directory dirfd with data[0..n), so that a reader

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* manifest.c - what the last run learned of each capture, so a rerun parses only what changed */
-#define _GNU_SOURCE 1   /* copy_file_range() */
 #include "manifest.h"
 
 #include <errno.h>
@@ -389,7 +388,7 @@ flush_copy(struct sf_manifest *m)
 {
     if (m->copy_end > m->copy_start && !copy_raw(m, m->copy_start, m->copy_end)) {
         m->write_failed = true;
-        m->write_errno = EIO;
+        m->write_errno = errno;     /* EIO for an old file cut short */
     }
     m->copy_start = m->copy_end = 0;
 }
@@ -402,30 +401,12 @@ replay(struct sf_manifest *m, uint64_t from, uint64_t to, bool copy, sf_manifest
 }
 
 /* Appends the old file's bytes [from, to) to the new manifest as they
- * are: they were decoded and checked as the walk read them.  In the
- * kernel where it can (copy_file_range), else through memory. */
+ * are: they were decoded and checked as the walk read them. */
 static bool
 copy_raw(struct sf_manifest *m, uint64_t from, uint64_t to)
 {
     flush_out(m, true);
-    while (from < to && !m->write_failed) {
-        loff_t off = (loff_t)from;
-        ssize_t n = copy_file_range(m->in_fd, &off, m->out_fd, NULL, (size_t)(to - from), 0);
-        if (n <= 0)
-            break;   /* not supported here, or a short file: the slow way */
-        from += (uint64_t)n;
-    }
-    while (from < to) {
-        size_t want = to - from > (1u << 20) ? (1u << 20) : (size_t)(to - from);
-        char *dst = buf_reserve(&m->out, want);
-        ssize_t got = dst ? pread(m->in_fd, dst, want, (off_t)from) : -1;
-        if (got <= 0)
-            return false;
-        buf_commit(&m->out, (size_t)got);
-        from += (uint64_t)got;
-        flush_out(m, false);
-    }
-    return true;
+    return m->write_failed || file_copy_range(m->in_fd, from, to, m->out_fd);
 }
 
 /* The first change: the new manifest becomes the old prefix plus what
