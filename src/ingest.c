@@ -482,6 +482,15 @@ frame_cached(struct stat_pool *p, struct frame *f, const char *path, const struc
     struct sf_dirs_listing l;
     if (!dirs_lookup(p->dirs, p->input, path, st, &l))
         return false;
+    for (size_t i = 0; i < l.n; i++)
+        if (S_ISDIR(l.st[i].st_mode) &&
+            fstatat(f->fd, l.names[i], &l.st[i], AT_SYMLINK_NOFOLLOW) != 0) {
+            /* A subdirectory that will not stat in a directory whose own
+             * stat says nothing in it changed: the record is not what it
+             * claims (or lost a race).  The walk lists it instead. */
+            dirs_listing_finish(&l);
+            return false;
+        }
     f->block = l.block;
     f->names = l.names;
     f->st = l.st;
@@ -495,28 +504,6 @@ frame_cached(struct stat_pool *p, struct frame *f, const char *path, const struc
     f->chunk = xcalloc(f->n_chunks ? f->n_chunks : 1, 1);
     memset(f->chunk, CHUNK_DONE, f->n_chunks);
     f->ready = f->n;
-    bool ok = true;
-    for (size_t i = 0; i < f->n && ok; i++)
-        if (S_ISDIR(f->st[i].st_mode))
-            ok = fstatat(f->fd, f->names[i], &f->st[i], AT_SYMLINK_NOFOLLOW) == 0;
-    if (!ok) {
-        /* A subdirectory that will not stat in a directory whose own stat
-         * says nothing in it changed: the record is not what it claims
-         * (or lost a race).  The walk lists it instead, and says. */
-        free(f->block);
-        free(f->names);
-        free(f->st);
-        free(f->st_errno);
-        free(f->chunk);
-        f->block = NULL;
-        f->names = NULL;
-        f->st = NULL;
-        f->st_errno = NULL;
-        f->chunk = NULL;
-        f->n = f->n_chunks = f->ready = 0;
-        dirs_listing_finish(&l);
-        return false;
-    }
     dirs_rec_keep(&f->rec, &l);
     dirs_listing_finish(&l);
     return true;
@@ -531,7 +518,7 @@ static bool
 frame_list(struct stat_pool *p, struct frame *f, const char *path, const struct stat *st,
            size_t max_names, bool here, struct sf_error *err)
 {
-    f->recording = p->dirs && dirs_wanted(p->dirs, p->input);
+    f->recording = dirs_wanted(p->dirs, p->input);
     if (f->recording)
         dirs_rec_begin(&f->rec, p->input, path, st);
     if (f->recording && frame_cached(p, f, path, st))
