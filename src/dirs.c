@@ -307,11 +307,9 @@ try_record(const struct sf_dirs *d, const struct index_entry *e, uint32_t input,
              ctime == ns_of(st->st_ctim) && until && (int64_t)until > d->now;
     }
     if (ok) {
-        struct sf_buf name;
-        buf_init(&name, 0);
-        cursor_str(&c, &name);
-        ok = !c.bad && name.data && strcmp(name.data, path) == 0;
-        buf_finish(&name);
+        size_t len = strlen(path);
+        const unsigned char *name = cursor_u32(&c) == len ? cursor_bytes(&c, len) : NULL;
+        ok = name && memcmp(name, path, len) == 0;
     }
     if (ok && out) {
         *out = (struct sf_dirs_listing){0};
@@ -355,6 +353,8 @@ void
 dirs_rec_begin(struct sf_dirs_rec *r, uint32_t input, const char *path, const struct stat *st)
 {
     buf_init(&r->b, MAX_RECORD);
+    r->input = input;
+    r->key = dir_key(input, path);
     r->n = 0;
     r->bad = r->kept = false;
     r->newest = st->st_mtim.tv_sec;
@@ -472,12 +472,8 @@ dirs_add(struct sf_dirs *d, struct sf_dirs_rec *r)
         dirs_rec_finish(r);
         return;
     }
-    struct sf_cursor c = {(unsigned char *)r->b.data, (unsigned char *)r->b.data + r->b.len,
-                          false};
-    cursor_u32(&c);
-    uint32_t input = cursor_u32(&c);
     if (!r->kept) {
-        uint64_t settled_after = d->config->inputs[input].settled_after;
+        uint64_t settled_after = d->config->inputs[r->input].settled_after;
         size_t before = r->b.len;
         buf_put_u64(&r->b, 0);      /* the checksum's place; fails at the limit */
         if (r->b.len != before + 8) {
@@ -492,8 +488,7 @@ dirs_add(struct sf_dirs *d, struct sf_dirs_rec *r)
         uint64_t until = 0;
         if (r->newest + (int64_t)settled_after <= d->now) {
             uint64_t half = settled_after / 2, spread = settled_after - half;
-            uint64_t path_hash = hash_words(0, r->b.data + FIXED_LEN, r->b.len - FIXED_LEN - 8);
-            until = (uint64_t)d->now + half + path_hash % spread;
+            until = (uint64_t)d->now + half + r->key % spread;
         }
         put_at(&r->b, FIXED_LEN - 8, until, 8);
         put_at(&r->b, r->b.len - 8, hash_words(0, r->b.data, r->b.len - 8), 8);
@@ -501,13 +496,6 @@ dirs_add(struct sf_dirs *d, struct sf_dirs_rec *r)
     } else {
         d->trusted++;
     }
-    struct sf_buf path;
-    buf_init(&path, 0);
-    c.p = (unsigned char *)r->b.data + FIXED_LEN;
-    cursor_str(&c, &path);
-    uint64_t key = dir_key(input, path.data ? path.data : "");
-    buf_finish(&path);
-
     uint64_t offset = HEADER_LEN + d->out_len;
     bool kept = r->kept ? r->old_offset == offset : d->lazy && same_as_old(d, r, offset);
     if (d->lazy ? !kept : d->out_fd < 0 && !d->write_failed)
@@ -524,7 +512,7 @@ dirs_add(struct sf_dirs *d, struct sf_dirs_rec *r)
         d->cap_index = d->cap_index ? d->cap_index * 2 : 256;
         d->index = xreallocarray(d->index, d->cap_index, sizeof *d->index);
     }
-    d->index[d->n_index++] = (struct index_entry){key, offset, r->b.len};
+    d->index[d->n_index++] = (struct index_entry){r->key, offset, r->b.len};
     dirs_rec_finish(r);
 }
 

@@ -73,6 +73,8 @@ void dirs_listing_finish(struct sf_dirs_listing *l);
 /* A directory's new record, built as the walk goes through it. */
 struct sf_dirs_rec {
     struct sf_buf b;
+    uint32_t input;
+    uint64_t key;       /* of input and path, for the index */
     uint32_t n;
     int64_t newest;     /* latest mtime, seconds */
     bool bad;           /* a name could not be statted, or too many */
