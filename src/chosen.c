@@ -21,11 +21,11 @@
  *             (catalog_entry_encode), u32 input, str path, time updated
  *     'Z'     the end: u64 checksum of every record before it
  *
- * The checksum chains hash_words() over each record's bytes in turn.
+ * The checksum chains sum64() over each record's bytes in turn.
  * Articles come sorted by idhash.
  */
 #define MAGIC "SFCHOSN\n"
-#define FORMAT 1u
+#define FORMAT 2u
 #define HEADER_LEN (8 + 4 + 8 + 8)
 #define ID_LEN (1 + 8 + 8 + 8 + 13 + 13)
 #define MAX_ITEM (1u << 16)
@@ -70,7 +70,7 @@ static const unsigned char *
 take(struct reader *r, size_t n)
 {
     const unsigned char *p = (const unsigned char *)r->b.data + r->pos;
-    r->sum = hash_words(r->sum, p, n);
+    r->sum = sum64(r->sum, p, n);
     r->pos += n;
     return p;
 }
@@ -422,7 +422,7 @@ struct sf_chosen_out {
 static void
 out_record(struct sf_chosen_out *o, size_t start)
 {
-    o->sum = hash_words(o->sum, o->b.data + start, o->b.len - start);
+    o->sum = sum64(o->sum, o->b.data + start, o->b.len - start);
     if (o->b.len >= 65536) {
         if (!o->failed && !file_write_all(o->fd, o->b.data, o->b.len))
             o->failed = true;

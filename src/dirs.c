@@ -31,7 +31,7 @@
  * with one pread when the walk gets to its directory.
  */
 #define MAGIC "SFDIRS\n"    /* and its NUL: 8 bytes */
-#define FORMAT 1u
+#define FORMAT 2u
 #define HEADER_LEN (8 + 4 + 4 + 8 + 8 + 8)
 #define FIXED_LEN (4 * 4 + 5 * 8)
 #define TRAILER_LEN 24
@@ -154,7 +154,7 @@ open_old(struct sf_dirs *d)
     unsigned char *raw = xmalloc(n * INDEX_ENTRY + 16);
     ok = pread_all(d->in_fd, raw, n * INDEX_ENTRY + 16, at);
     if (ok)
-        ok = hash_words(0, raw, n * INDEX_ENTRY + 16) == sum;
+        ok = sum64(0, raw, n * INDEX_ENTRY + 16) == sum;
     d->old = xcalloc(n ? n : 1, sizeof *d->old);
     c = (struct sf_cursor){raw, raw + n * INDEX_ENTRY, false};
     for (size_t i = 0; ok && i < n; i++) {
@@ -291,7 +291,7 @@ try_record(const struct sf_dirs *d, const struct index_entry *e, uint32_t input,
     struct sf_cursor c = {p, p + e->len - 8, false};
     if (ok) {
         struct sf_cursor sum = {p + e->len - 8, p + e->len, false};
-        ok = cursor_u64(&sum) == hash_words(0, p, e->len - 8);
+        ok = cursor_u64(&sum) == sum64(0, p, e->len - 8);
     }
     uint32_t n = 0;
     uint64_t dev = 0;
@@ -491,7 +491,7 @@ dirs_add(struct sf_dirs *d, struct sf_dirs_rec *r)
             until = (uint64_t)d->now + half + r->key % spread;
         }
         put_at(&r->b, FIXED_LEN - 8, until, 8);
-        put_at(&r->b, r->b.len - 8, hash_words(0, r->b.data, r->b.len - 8), 8);
+        put_at(&r->b, r->b.len - 8, sum64(0, r->b.data, r->b.len - 8), 8);
         d->listed++;
     } else {
         d->trusted++;
@@ -542,7 +542,7 @@ dirs_commit(struct sf_dirs *d, struct sf_error *err)
     }
     buf_put_u64(&d->out, d->n_index);
     buf_put_u64(&d->out, at);
-    buf_put_u64(&d->out, hash_words(0, d->out.data + from, d->out.len - from));
+    buf_put_u64(&d->out, sum64(0, d->out.data + from, d->out.len - from));
     write_out(d, d->out.data, d->out.len);
     buf_clear(&d->out);
     bool ok = !d->write_failed;

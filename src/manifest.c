@@ -25,7 +25,7 @@
  * manifest holds the entries back) checks the record and stops before them.
  */
 #define MAGIC "SFMANIF\n"
-#define FORMAT 3u
+#define FORMAT 4u
 #define HEADER_LEN (8 + 4 + 4 + 8 + 8 + 8 + 8)
 #define MAX_RECORD (1u << 20)
 #define NAME "manifest"
@@ -148,7 +148,7 @@ decode_record(const unsigned char *rec, size_t len, struct record *r, bool entri
         return false;
     struct sf_cursor sc = {rec + len - 8, rec + len, false};
     r->sum = cursor_u64(&sc);
-    if (hash_words(0, rec, len - 8) != r->sum)
+    if (sum64(0, rec, len - 8) != r->sum)
         return false;
     struct sf_cursor c = {rec + 4, rec + len - 8, false};
     r->input = cursor_u32(&c);
@@ -607,7 +607,7 @@ same_as_racy(struct sf_manifest *m, const struct hit *racy, size_t start)
 {
     size_t len = m->out.len - start;
     return len == racy->end - racy->start &&
-           hash_words(0, m->out.data + start, len - 8) == racy->sum;
+           sum64(0, m->out.data + start, len - 8) == racy->sum;
 }
 
 bool
@@ -678,7 +678,7 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
     unsigned char l[4] = {(unsigned char)len, (unsigned char)(len >> 8),
                           (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
     memcpy(m->out.data + start, l, 4);
-    uint64_t sum = hash_words(0, m->out.data + start, len - 8);
+    uint64_t sum = sum64(0, m->out.data + start, len - 8);
     buf_put_u64(&m->out, sum);
     if (racy.racy_path) {
         if (same_as_racy(m, &racy, start))

@@ -286,40 +286,6 @@ buf_put_str(struct sf_buf *b, const char *s)
     buf_append(b, s, n);
 }
 
-const unsigned char *
-cursor_bytes(struct sf_cursor *c, size_t n)
-{
-    if (c->bad || (size_t)(c->end - c->p) < n) {
-        c->bad = true;
-        return NULL;
-    }
-    const unsigned char *p = c->p;
-    c->p += n;
-    return p;
-}
-
-uint8_t
-cursor_u8(struct sf_cursor *c)
-{
-    const unsigned char *p = cursor_bytes(c, 1);
-    return p ? p[0] : 0;
-}
-
-uint32_t
-cursor_u32(struct sf_cursor *c)
-{
-    const unsigned char *p = cursor_bytes(c, 4);
-    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
-             : 0;
-}
-
-uint64_t
-cursor_u64(struct sf_cursor *c)
-{
-    uint64_t lo = cursor_u32(c);
-    return lo | (uint64_t)cursor_u32(c) << 32;
-}
-
 size_t
 cursor_str(struct sf_cursor *c, struct sf_buf *out)
 {
@@ -370,6 +336,65 @@ hash_words(uint64_t h, const void *p, size_t n)
     memcpy(&w, s, n);
     h = (h ^ mix64(w * UINT64_C(0xBF58476D1CE4E5B9) + n)) * UINT64_C(0x94D049BB133111EB);
     return mix64(h);
+}
+
+static inline uint64_t
+load64(const unsigned char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
+
+/* The 128-bit product folded to 64 bits. */
+__extension__ typedef unsigned __int128 sf_u128;
+
+static inline uint64_t
+fold_mul(uint64_t a, uint64_t b)
+{
+    sf_u128 r = (sf_u128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static const uint64_t sum_keys[6] = {
+    UINT64_C(0xdccdb506bec318e7), UINT64_C(0xfeefdd2c7cf9b98d), UINT64_C(0x45c6fe2740fe4c31),
+    UINT64_C(0x96847ef72bd45225), UINT64_C(0x869a56cd115d91d1), UINT64_C(0x4a07a46b49ef1027),
+};
+
+/* One 16-byte step of a lane.  The lane is added back, so that a word
+ * that zeroes the product cannot wipe out what came before. */
+static inline uint64_t
+sum_step(uint64_t v, const unsigned char *s, uint64_t key)
+{
+    return fold_mul(load64(s) ^ v, load64(s + 8) ^ key) + v;
+}
+
+uint64_t
+sum64(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t v[4];
+    for (int i = 0; i < 4; i++)
+        v[i] = h ^ sum_keys[i];
+    size_t left = n;
+    while (left >= 64) {
+        for (int i = 0; i < 4; i++)
+            v[i] = sum_step(v[i], s + 16 * i, sum_keys[i]);
+        s += 64;
+        left -= 64;
+    }
+    while (left >= 16) {
+        v[0] = sum_step(v[0], s, sum_keys[0]);
+        s += 16;
+        left -= 16;
+    }
+    unsigned char tail[16] = {0};
+    if (left)
+        memcpy(tail, s, left);
+    v[1] = sum_step(v[1], tail, sum_keys[1] ^ left);
+    uint64_t r = fold_mul(v[0] ^ sum_keys[4], v[1] ^ (uint64_t)n) ^
+                 fold_mul(v[2] ^ sum_keys[5], v[3] ^ sum_keys[0]);
+    return mix64(r);
 }
 
 SF_PRINTF(5, 0) static void

@@ -223,6 +223,38 @@ def hash_words(h, data):
     return _mix64(h)
 
 
+SUM_KEYS = (0xdccdb506bec318e7, 0xfeefdd2c7cf9b98d, 0x45c6fe2740fe4c31,
+            0x96847ef72bd45225, 0x869a56cd115d91d1, 0x4a07a46b49ef1027)
+
+
+def _fold_mul(a, b):
+    r = a * b
+    return (r ^ (r >> 64)) & M64
+
+
+def sum64(h, data):
+    """src/util.c's sum64, the records' checksum, to forge a record whose
+    checksum holds."""
+    def step(v, chunk, key):
+        a = int.from_bytes(chunk[:8], "little")
+        b = int.from_bytes(chunk[8:16], "little")
+        return (_fold_mul(a ^ v, b ^ key) + v) & M64
+
+    v = [h ^ k for k in SUM_KEYS[:4]]
+    i, n = 0, len(data)
+    while n - i >= 64:
+        for lane in range(4):
+            v[lane] = step(v[lane], data[i + 16 * lane:], SUM_KEYS[lane])
+        i += 64
+    while n - i >= 16:
+        v[0] = step(v[0], data[i:], SUM_KEYS[0])
+        i += 16
+    left = n - i
+    v[1] = step(v[1], data[i:] + bytes(16 - left), SUM_KEYS[1] ^ left)
+    r = _fold_mul(v[0] ^ SUM_KEYS[4], v[1] ^ n) ^ _fold_mul(v[2] ^ SUM_KEYS[5], v[3] ^ SUM_KEYS[0])
+    return _mix64(r)
+
+
 # the manifest header (src/manifest.c): magic, u32 format, u32 length,
 # u64 settings, u64 version hash, u64 start time, u64 checksum
 HEADER_LEN = 48
@@ -280,7 +312,7 @@ def forge_entries(manifest, count):
             k += 4 + u32(k)                     # message
         if u32(k):
             data[k:k + 4] = count(u32(k)).to_bytes(4, "little")
-            data[pos + n - 8:pos + n] = hash_words(0, bytes(data[pos:pos + n - 8])).to_bytes(
+            data[pos + n - 8:pos + n] = sum64(0, bytes(data[pos:pos + n - 8])).to_bytes(
                 8, "little")
             with open(manifest, "wb") as f:
                 f.write(bytes(data))

@@ -205,10 +205,10 @@ fix_sums(unsigned char *f, size_t n)
         const unsigned char *e = good + at + i * 24;
         uint64_t off = get_le(e + 8, 8), len = get_le(e + 16, 8);
         if (off + len <= n && len >= 8)
-            put_le64(f + off + len - 8, hash_words(0, f + off, len - 8));
+            put_le64(f + off + len - 8, sum64(0, f + off, len - 8));
     }
     if (at + count * 24 + 24 <= n)
-        put_le64(f + at + count * 24 + 16, hash_words(0, f + at, count * 24 + 16));
+        put_le64(f + at + count * 24 + 16, sum64(0, f + at, count * 24 + 16));
 }
 
 int

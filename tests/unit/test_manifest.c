@@ -287,13 +287,42 @@ test_racy(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The state files' checksum: every single-bit flip, every byte count and
+ * every lane's bytes change it, and chaining depends on the order. */
+static void
+test_sum64(void **state)
+{
+    (void)state;
+    unsigned char data[300];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(i * 37 + 11);
+    for (size_t n = 0; n <= 200; n += (n < 70 ? 1 : 13)) {
+        uint64_t want = sum64(0, data, n);
+        assert_true(sum64(0, data, n) == want);
+        assert_true(sum64(1, data, n) != want);
+        if (n < sizeof data)
+            assert_true(sum64(0, data, n + 1) != want);
+        for (size_t bit = 0; bit < 8 * n; bit++) {
+            data[bit / 8] ^= (unsigned char)(1u << bit % 8);
+            assert_true(sum64(0, data, n) != want);
+            data[bit / 8] ^= (unsigned char)(1u << bit % 8);
+        }
+    }
+    /* zero bytes count too: a zeroed page is the commonest damage */
+    unsigned char zeros[64] = {0};
+    assert_true(sum64(0, zeros, 32) != sum64(0, zeros, 33));
+    uint64_t ab = sum64(sum64(0, "a", 1), "b", 1), ba = sum64(sum64(0, "b", 1), "a", 1);
+    assert_true(ab != ba);
+    assert_true(sum64(0, NULL, 0) == sum64(0, "", 0));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_walk_order), cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_damage), cmocka_unit_test(test_lazy),
-        cmocka_unit_test(test_racy),
+        cmocka_unit_test(test_racy), cmocka_unit_test(test_sum64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
