@@ -411,7 +411,8 @@ hold_dir(struct run *r, const struct sf_file *f, uint32_t seq)
     if (!r->d_len || r->dirs[newest].dir != f->dir) {
         if (r->d_len == r->d_cap)
             return AT_FDCWD;    /* every hold has files in flight */
-        int fd = fcntl(f->dirfd, F_DUPFD_CLOEXEC, 0);
+        int dirfd = ingest_dirfd(f);
+        int fd = dirfd < 0 ? -1 : fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
         if (fd < 0)
             return AT_FDCWD;
         newest = (r->d_head + r->d_len++) % r->d_cap;
@@ -531,8 +532,12 @@ scan_file(void *ctx, const struct sf_file *f)
             if (r->n_workers)
                 commit_ready(r, true);
             struct worker self = {.run = r, .reader = r->reader};
-            job.dirfd = f->dirfd;
+            job.dirfd = ingest_dirfd(f);
             job.name = f->name;
+            if (job.dirfd == -1) {
+                job.dirfd = AT_FDCWD;
+                job.name = f->path;
+            }
             job.path = (char *)f->path;
             res->stream = jsonl;
             scan_job(&self, &job, res);

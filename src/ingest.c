@@ -23,7 +23,8 @@
 /* ---- walking ---------------------------------------------------------- */
 
 struct frame {
-    int fd;
+    int fd;             /* -1 until needed, for a listing from the dirs cache */
+    const struct frame *parent;     /* whose fd opens this one's */
     char *path;
     char **names;       /* each its own allocation, freed as the walk passes it */
     char *block;        /* or all of them in this one */
@@ -199,14 +200,13 @@ take_prefetch(struct stat_pool *p)
 static void
 run_prefetch(struct stat_pool *p, struct prefetch *slot)
 {
-    int dirfd = slot->parent->fd;   /* open until the slot is done with */
     pthread_mutex_unlock(&p->mu);
     struct sf_error ignored = {0};  /* the walk reads it again, and says */
-    int fd = openat(dirfd, slot->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     char *path = join_path(slot->parent->path, slot->name);
-    slot->f.fd = fd;
-    bool ok = fd >= 0 && frame_list(p, &slot->f, path, &slot->st, PREFETCH_MAX_NAMES, true,
-                                    &ignored);
+    /* opened from the parent (open until the slot is done with) as the
+     * listing needs it */
+    slot->f.parent = slot->parent;
+    bool ok = frame_list(p, &slot->f, path, &slot->st, PREFETCH_MAX_NAMES, true, &ignored);
     free(path);
     error_finish(&ignored);
     pthread_mutex_lock(&p->mu);
@@ -387,7 +387,10 @@ stat_forget(struct stat_pool *p, struct frame *f)
 static bool
 stat_enter(struct stat_pool *p, struct frame *f, size_t k, struct frame *into)
 {
-    if (!p->n_threads || !p->prefetch)
+    /* Not below a listing from the dirs cache: its subdirectories are
+     * mostly settled too, and take a lookup each, less than waking a
+     * thread for it costs. */
+    if (!p->n_threads || !p->prefetch || f->block)
         return false;
     bool taken = false;
     pthread_mutex_lock(&p->mu);
@@ -474,6 +477,20 @@ frame_read(struct frame *f, int fd, const char *path, size_t max_names, struct s
     return true;
 }
 
+/* Opens directory f (path) from its parent, if not yet open: a directory
+ * entered with its lstat from the parent, not followed (only inputs that
+ * do not follow links defer it). */
+static int
+frame_fd(struct frame *f, const char *path)
+{
+    if (f->fd < 0 && f->parent) {
+        const char *slash = strrchr(path, '/');
+        f->fd = openat(f->parent->fd, slash ? slash + 1 : path,
+                       O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    }
+    return f->fd;
+}
+
 /* Takes f's listing from the dirs cache, if it may be: names and stats,
  * but for its subdirectories, statted here. */
 static bool
@@ -484,7 +501,8 @@ frame_cached(struct stat_pool *p, struct frame *f, const char *path, const struc
         return false;
     for (size_t i = 0; i < l.n; i++)
         if (S_ISDIR(l.st[i].st_mode) &&
-            fstatat(f->fd, l.names[i], &l.st[i], AT_SYMLINK_NOFOLLOW) != 0) {
+            (frame_fd(f, path) < 0 ||
+             fstatat(f->fd, l.names[i], &l.st[i], AT_SYMLINK_NOFOLLOW) != 0)) {
             /* A subdirectory that will not stat in a directory whose own
              * stat says nothing in it changed: the record is not what it
              * claims (or lost a race).  The walk lists it instead. */
@@ -510,9 +528,9 @@ frame_cached(struct stat_pool *p, struct frame *f, const char *path, const struc
 }
 
 /*
- * Lists directory f->fd, whose stat is st: from the dirs cache when it may
- * be, else its sorted entry names (false past max_names), statted here
- * (`here`) or by the pool.
+ * Lists directory f (opening it if need be), whose stat is st: from the
+ * dirs cache when it may be, else its sorted entry names (false past
+ * max_names), statted here (`here`) or by the pool.
  */
 static bool
 frame_list(struct stat_pool *p, struct frame *f, const char *path, const struct stat *st,
@@ -523,6 +541,10 @@ frame_list(struct stat_pool *p, struct frame *f, const char *path, const struct 
         dirs_rec_begin(&f->rec, p->input, path, st);
     if (f->recording && frame_cached(p, f, path, st))
         return true;
+    if (frame_fd(f, path) < 0) {
+        error_set(err, path, 0, 0, "cannot open directory: %s", strerror(errno));
+        return false;
+    }
     if (!frame_read(f, f->fd, path, max_names, err))
         return false;
     if (here)
@@ -532,15 +554,36 @@ frame_list(struct stat_pool *p, struct frame *f, const char *path, const struct 
     return true;
 }
 
-/* Opens directory fd (taking it; st is its stat), reads its sorted entry
- * names and stats them. */
+/* Opens directory path (fd, taken, or -1: opened from parent when its
+ * listing needs it; st is its stat), reads its sorted entry names and
+ * stats them. */
 static bool
-frame_open(struct frame *f, int fd, char *path, const struct stat *st, struct stat_pool *pool,
-           unsigned long *serial, struct sf_error *err)
+frame_open(struct frame *f, int fd, const struct frame *parent, char *path, const struct stat *st,
+           struct stat_pool *pool, unsigned long *serial, struct sf_error *err)
 {
-    *f = (struct frame){.fd = fd, .path = path, .serial = ++*serial, .dev = st->st_dev,
-                        .ino = st->st_ino};
+    *f = (struct frame){.fd = fd, .parent = parent, .path = path, .serial = ++*serial,
+                        .dev = st->st_dev, .ino = st->st_ino};
     return frame_list(pool, f, path, st, SIZE_MAX, false, err);
+}
+
+int
+ingest_dirfd(const struct sf_file *file)
+{
+    struct frame *f = file->frame;
+    if (file->dirfd != -1 || !f)
+        return file->dirfd;
+    if (f->fd < 0 && f->parent) {
+        /* listed from the cache, with the lstat its parent took: it must
+         * still be that directory */
+        struct stat st;
+        if (frame_fd(f, f->path) >= 0 &&
+            (fstat(f->fd, &st) != 0 || st.st_dev != f->dev || st.st_ino != f->ino)) {
+            close(f->fd);
+            f->fd = -1;
+        }
+        f->parent = NULL;   /* tried once */
+    }
+    return f->fd;
 }
 
 static bool
@@ -574,7 +617,8 @@ walk_dir(const struct sf_input *in, int rootfd, const struct stat *root_st,
     struct frame stack[MAX_DIR_DEPTH + 1];
     size_t depth = 0;
     bool ok = true;
-    if (!frame_open(&stack[depth++], rootfd, xstrdup(in->path), root_st, pool, serial, err)) {
+    if (!frame_open(&stack[depth++], rootfd, NULL, xstrdup(in->path), root_st, pool, serial,
+                    err)) {
         frame_finish(pool, &stack[0]);
         return false;
     }
@@ -593,7 +637,7 @@ walk_dir(const struct sf_input *in, int rootfd, const struct stat *root_st,
         char *name = f->names[k];
         char *path = join_path(f->path, name);
         struct sf_file file = {.input = in, .dirfd = f->fd, .dir = f->serial, .name = name,
-                               .path = path, .st = f->st[k]};
+                               .path = path, .st = f->st[k], .frame = f};
         if (f->recording)
             dirs_rec_entry(&f->rec, name, &f->st[k], f->st_errno[k]);
         if (f->st_errno[k]) {
@@ -626,21 +670,30 @@ walk_dir(const struct sf_input *in, int rootfd, const struct stat *root_st,
                 goto next;
             }
             if (ahead) {
+                stack[depth].parent = f;
                 stack[depth].path = path;
                 stack[depth].serial = ++*serial;
                 depth++;
                 path = NULL;
                 goto next_nopath;
             }
-            int fd = openat(f->fd, name,
+            /* A directory the dirs cache may list is opened only if its
+             * listing is not there or has subdirectories to stat: a
+             * settled rerun enters a thousand directories it reads
+             * nothing from.  One reached through a link is opened now,
+             * following it. */
+            int fd = -1;
+            if (in->follow_symlinks || !dirs_wanted(pool->dirs, pool->input)) {
+                fd = openat(f->fd, name,
                             O_RDONLY | O_DIRECTORY | O_CLOEXEC |
                                 (in->follow_symlinks ? 0 : O_NOFOLLOW));
-            if (fd < 0) {
-                error_set(err, path, 0, 0, "cannot open directory: %s", strerror(errno));
-                ok = false;
-                goto next;
+                if (fd < 0) {
+                    error_set(err, path, 0, 0, "cannot open directory: %s", strerror(errno));
+                    ok = false;
+                    goto next;
+                }
             }
-            if (!frame_open(&stack[depth], fd, path, &file.st, pool, serial, err)) {
+            if (!frame_open(&stack[depth], fd, f, path, &file.st, pool, serial, err)) {
                 frame_finish(pool, &stack[depth]);
                 ok = false;
                 path = NULL;

@@ -14,12 +14,23 @@
 /* One file found by the walk. */
 struct sf_file {
     const struct sf_input *input;
-    int dirfd;              /* the directory holding it (valid during the callback) */
+    int dirfd;              /* the directory holding it (valid during the callback), or
+                             * -1: not opened yet, ask ingest_dirfd() */
     unsigned long dir;      /* numbers the directories of one walk from 1; 0: dirfd is AT_FDCWD */
     const char *name;       /* its name in dirfd */
     const char *path;       /* dirfd's path joined with name, for messages */
     struct stat st;         /* lstat of it */
+    void *frame;            /* the walk's, for ingest_dirfd() */
 };
+
+/*
+ * The descriptor of f's directory, opened on first use (valid during the
+ * callback).  A directory whose listing came from the dirs cache is not
+ * opened by the walk: most of them hold nothing to read.  -1 when it
+ * cannot be opened or is no longer the directory the walk listed; the
+ * caller then opens f by its path.
+ */
+int ingest_dirfd(const struct sf_file *f);
 
 /*
  * Walks every input of c in a fixed order: inputs as configured, each

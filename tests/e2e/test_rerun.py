@@ -746,6 +746,25 @@ def case_settled_unsettled(tmp):
         failures.append(f"the finished capture: {counts(p)}")
 
 
+def case_settled_no_manifest(tmp):
+    """With the manifest lost and the dirs cache kept, settled directories
+    still come from the cache, which the walk does not open; every capture
+    in them is parsed all the same, through its directory opened as it is
+    needed, on one job and on many."""
+    inp, cfg, out = settled_tree(tmp)
+    build(cfg, out, wrap=False)
+    ref = reference(tmp, inp)
+    for jobs in ("-j1", "-j8"):
+        os.remove(os.path.join(tmp, "state", "manifest"))
+        p = build(cfg, out, jobs)
+        if counts(p) != (76, 0) or dir_counts(p) != (4, 0):
+            failures.append(f"no manifest {jobs}: {counts(p)} {dir_counts(p)}")
+        if contents(out) != ref:
+            failures.append(f"no manifest {jobs}: the output differs from a fresh build")
+        if p.stderr.count("snapfeed: ") < 11:
+            failures.append(f"no manifest {jobs}: rejections lost: {p.stderr[:300]!r}")
+
+
 def case_damaged_dirs(tmp):
     """A dirs file that is damaged, truncated or foreign is detected: the
     run lists what it cannot trust, gives a fresh build's output, and
