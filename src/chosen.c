@@ -554,7 +554,7 @@ chosen_out_commit(struct sf_chosen_out *o)
     bool ok = !o->failed && file_write_all(o->fd, o->b.data, o->b.len);
     ok = close(o->fd) == 0 && ok;
     o->fd = -1;
-    if (!ok || renameat(o->dirfd, TMP_NAME, o->dirfd, NAME) != 0) {
+    if (!ok || !file_rename_state(o->dirfd, TMP_NAME, NAME)) {
         chosen_out_abandon(o);
         return;
     }

@@ -551,7 +551,7 @@ dirs_commit(struct sf_dirs *d, struct sf_error *err)
         d->write_errno = errno;
     }
     d->out_fd = -1;
-    if (ok && renameat(d->dirfd, TMP_NAME, d->dirfd, NAME) != 0) {
+    if (ok && !file_rename_state(d->dirfd, TMP_NAME, NAME)) {
         ok = false;
         d->write_errno = errno;
     }

@@ -82,6 +82,21 @@ file_copy_range(int in, uint64_t from, uint64_t to, int out)
 }
 
 bool
+file_rename_state(int dirfd, const char *tmp, const char *name)
+{
+#ifdef RENAME_EXCHANGE
+    if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) == 0) {
+        unlinkat(dirfd, tmp, 0);   /* the old one; a leftover is overwritten next time */
+        return true;
+    }
+    if (errno != ENOENT && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+        return false;
+    /* no old file to swap with, or no exchange here */
+#endif
+    return renameat(dirfd, tmp, dirfd, name) == 0;
+}
+
+bool
 file_replace(int dirfd, const char *name, const void *data, size_t n, bool durable,
              const char *display, struct sf_error *err)
 {
@@ -98,7 +113,8 @@ file_replace(int dirfd, const char *name, const void *data, size_t n, bool durab
         error_set(err, display, 0, 0, "cannot write: %s", strerror(errno));
         goto out;
     }
-    if (renameat(dirfd, tmp, dirfd, name) != 0) {
+    /* a file synced has nothing left for ext4 to start writing */
+    if (durable ? renameat(dirfd, tmp, dirfd, name) != 0 : !file_rename_state(dirfd, tmp, name)) {
         error_set(err, display, 0, 0, "cannot rename into place: %s", strerror(errno));
         goto out;
     }

@@ -21,6 +21,17 @@ bool file_write_all(int fd, const void *p, size_t n);
 bool file_copy_range(int in, uint64_t from, uint64_t to, int out);
 
 /*
+ * Puts tmp in place of name in dirfd, as rename() does, for snapfeed's
+ * own state files.  Where it can (Linux, most file systems), it swaps the
+ * two and then removes the old one from under tmp's name: ext4 starts
+ * writing out a file's every page when a plain rename makes it replace
+ * another (auto_da_alloc, a guard for programs that do not fsync), which
+ * was a tenth of a rerun that rewrites a 23 MB manifest.  False with errno
+ * set when tmp could not take name's place.
+ */
+bool file_rename_state(int dirfd, const char *tmp, const char *name);
+
+/*
  * Replaces file name in directory dirfd with data[0..n), so that a reader
  * sees the old file or the new one, never a part: a temporary beside it
  * (".NAME.tmp", never following a link), then a rename.  With durable, a

@@ -796,7 +796,7 @@ manifest_commit(struct sf_manifest *m, struct sf_error *err)
         m->write_errno = errno;
     }
     m->out_fd = -1;
-    if (ok && renameat(m->dirfd, TMP_NAME, m->dirfd, NAME) != 0) {
+    if (ok && !file_rename_state(m->dirfd, TMP_NAME, NAME)) {
         ok = false;
         m->write_errno = errno;
     }

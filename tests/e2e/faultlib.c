@@ -27,6 +27,9 @@
  *                                     files whose path contains SUBSTRING
  *   SF_FAULT_DLOPEN=NAME              dlopen of a library whose last part
  *                                     is NAME fails, as if not installed
+ *   SF_FAULT_NO_EXCHANGE=1            renameat2 with RENAME_EXCHANGE fails
+ *                                     with EINVAL, as on a file system
+ *                                     that cannot swap two names
  *
  * Counting is atomic: snapfeed's parsing threads read, they never write,
  * rename or fsync, so the order of those calls is the same on every run.
@@ -196,6 +199,10 @@ renameat2(int da, const char *a, int db, const char *b, unsigned flags)
 {
     REAL(renameat2, renameat2_fn);
     count(CALL_RENAME);
+    if ((flags & RENAME_EXCHANGE) && getenv("SF_FAULT_NO_EXCHANGE")) {
+        errno = EINVAL;
+        return -1;
+    }
     return real_renameat2(da, a, db, b, flags);
 }
 

@@ -260,6 +260,30 @@ def case_full_state(tmp):
         c.check_repaired(what, wrap=True)
 
 
+def case_no_exchange(tmp):
+    """The state files take the old ones' places by swapping names
+    (RENAME_EXCHANGE) and removing the old: nothing is left behind.  Where
+    the file system cannot swap, they are renamed over them instead, with
+    the same output and state; and the next run finds nothing to do."""
+    c = Corpus(tmp)
+    c.reference()
+    leftovers = [r for r in tree(c.state) if r.endswith(".tmp")]
+    if leftovers:
+        failures.append(f"state temporaries left: {leftovers}")
+    c.reset()
+    p = run(c.cfg, env=fault_env(no_exchange="1"))
+    if p.returncode != 0:
+        failures.append(f"no exchange: exit {p.returncode}, {p.stderr[-300:]!r}")
+    if tree(c.out) != c.new or state_view(c.state) != c.new_state:
+        failures.append("no exchange: not what a build with it leaves")
+    leftovers = [r for r in tree(c.state) if r.endswith(".tmp")]
+    if leftovers:
+        failures.append(f"no exchange: temporaries left: {leftovers}")
+    p = sfwrap.run(["build", "-v", "-c", c.cfg], env=fault_env(no_exchange="1"), wrap=False)
+    if p.returncode != 0 or ", 0 changed" not in p.stdout or "0 files parsed" not in p.stdout:
+        failures.append(f"no exchange: the next run: {p.stdout[-300:]!r}")
+
+
 def small_site(tmp, extra_input=""):
     """The fixtures' captures in tmp/in, a configuration, a first build."""
     inp = os.path.join(tmp, "in")
