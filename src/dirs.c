@@ -62,6 +62,7 @@ struct sf_dirs {
     int out_fd;
     struct sf_buf out;
     uint64_t out_len;           /* bytes of records in the new file so far */
+    uint64_t copy_from, copy_to;    /* old records kept, still to be copied after out */
     bool write_failed;
     int write_errno;
     struct index_entry *index;
@@ -428,6 +429,48 @@ write_out(struct sf_dirs *d, const void *p, size_t n)
     }
 }
 
+/* Writes the old records kept since the last write, in one copy. */
+static void
+flush_copy(struct sf_dirs *d)
+{
+    if (d->copy_to > d->copy_from && !d->write_failed &&
+        !file_copy_range(d->in_fd, d->copy_from, d->copy_to, d->out_fd)) {
+        d->write_failed = true;
+        d->write_errno = errno;
+    }
+    d->copy_from = d->copy_to = 0;
+}
+
+static void
+flush_out(struct sf_dirs *d)
+{
+    write_out(d, d->out.data, d->out.len);
+    buf_clear(&d->out);
+}
+
+/* Appends a record: a kept one as a range of the old file (they come in
+ * runs, and a run is copied at once rather than read and written). */
+static void
+put_record(struct sf_dirs *d, const struct sf_dirs_rec *r)
+{
+    if (r->kept) {
+        if (d->copy_to && d->copy_to == r->old_offset) {
+            d->copy_to += r->b.len;
+            return;
+        }
+        flush_copy(d);
+        if (d->out.len)
+            flush_out(d);
+        d->copy_from = r->old_offset;
+        d->copy_to = r->old_offset + r->b.len;
+        return;
+    }
+    flush_copy(d);
+    buf_append(&d->out, r->b.data, r->b.len);
+    if (d->out.len >= 65536)
+        flush_out(d);
+}
+
 /* The new file differs from the old one: writes what it has so far,
  * the old records kept up to here, as they are. */
 static void
@@ -446,10 +489,9 @@ leave_lazy(struct sf_dirs *d)
     header(&h, d->settings);
     write_out(d, h.data, h.len);
     buf_finish(&h);
-    if (!d->write_failed && !file_copy_range(d->in_fd, HEADER_LEN, HEADER_LEN + d->out_len,
-                                             d->out_fd)) {
-        d->write_failed = true;
-        d->write_errno = errno;
+    if (d->out_len) {
+        d->copy_from = HEADER_LEN;
+        d->copy_to = HEADER_LEN + d->out_len;
     }
 }
 
@@ -500,13 +542,8 @@ dirs_add(struct sf_dirs *d, struct sf_dirs_rec *r)
     bool kept = r->kept ? r->old_offset == offset : d->lazy && same_as_old(d, r, offset);
     if (d->lazy ? !kept : d->out_fd < 0 && !d->write_failed)
         leave_lazy(d);
-    if (!d->lazy) {
-        buf_append(&d->out, r->b.data, r->b.len);
-        if (d->out.len >= 65536) {
-            write_out(d, d->out.data, d->out.len);
-            buf_clear(&d->out);
-        }
-    }
+    if (!d->lazy)
+        put_record(d, r);
     d->out_len += r->b.len;
     if (d->n_index == d->cap_index) {
         d->cap_index = d->cap_index ? d->cap_index * 2 : 256;
@@ -532,6 +569,7 @@ dirs_commit(struct sf_dirs *d, struct sf_error *err)
         return true;    /* the old file, record for record */
     if (d->lazy || (d->out_fd < 0 && !d->write_failed))
         leave_lazy(d);  /* directories went (the same records, fewer), or none was added */
+    flush_copy(d);
     sf_sort(d->index, d->n_index, sizeof *d->index, cmp_index);
     uint64_t at = HEADER_LEN + d->out_len;
     size_t from = d->out.len;
