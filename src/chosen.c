@@ -21,7 +21,8 @@
  *             (catalog_entry_encode), u32 input, str path, time updated
  *     'Z'     the end: u64 checksum of every record before it
  *
- * The checksum chains sum64() over each record's bytes in turn.
+ * The checksum is sum64() over every byte before it, in blocks
+ * (struct sf_sum).
  * Articles come sorted by idhash.
  */
 #define MAGIC "SFCHOSN\n"
@@ -56,7 +57,8 @@ struct reader {
     struct sf_buf b;
     size_t pos;
     bool eof;
-    uint64_t sum;
+    bool unsummed;              /* read again: the sum was checked by chosen_load() */
+    struct sf_sum sum;
 };
 
 /* Makes n bytes available at r->pos; false at the end of the file. */
@@ -70,7 +72,8 @@ static const unsigned char *
 take(struct reader *r, size_t n)
 {
     const unsigned char *p = (const unsigned char *)r->b.data + r->pos;
-    r->sum = sum64(r->sum, p, n);
+    if (!r->unsummed)
+        sum_add(&r->sum, p, n);
     r->pos += n;
     return p;
 }
@@ -125,6 +128,14 @@ reader_close(struct reader *r)
     if (r->fd >= 0)
         close(r->fd);
     buf_finish(&r->b);
+}
+
+/* The idhash of the 'I' record at p: most records are passed over on it. */
+static uint64_t
+peek_idhash(const unsigned char *p)
+{
+    struct sf_cursor c = {p + 1, p + 9, false};
+    return cursor_u64(&c);
 }
 
 static struct sf_catalog_id
@@ -210,13 +221,14 @@ chosen_load(const char *state_dir, uint64_t settings, uint64_t digest, const uin
                 ok = false;
                 break;
             }
-            struct sf_catalog_id id = decode_id(take(&r, ID_LEN));
-            if (id.idhash < last)
+            const unsigned char *raw = take(&r, ID_LEN);
+            uint64_t idhash = peek_idhash(raw);
+            if (idhash < last)
                 ok = false;   /* out of order: not ours */
-            last = id.idhash;
-            if (in_want(want, n_want, id.idhash)) {
+            last = idhash;
+            if (in_want(want, n_want, idhash)) {
                 ch->found = xreallocarray(ch->found, ch->n_found + 1, sizeof *ch->found);
-                ch->found[ch->n_found++] = id;
+                ch->found[ch->n_found++] = decode_id(raw);
             }
         } else if (tag == 'E') {
             if (!need(&r, 5)) {
@@ -239,7 +251,7 @@ chosen_load(const char *state_dir, uint64_t settings, uint64_t digest, const uin
             ch->items = xreallocarray(ch->items, ch->n_items + 1, sizeof *ch->items);
             ch->items[ch->n_items++] = it;
         } else if (tag == 'Z') {
-            uint64_t sum = r.sum;
+            uint64_t sum = sum_end(&r.sum);
             if (!need(&r, 9)) {
                 ok = false;
                 break;
@@ -414,7 +426,7 @@ struct sf_chosen_out {
     int dirfd;
     int fd;
     struct sf_buf b;
-    uint64_t sum;
+    struct sf_sum sum;
     bool failed;
     uint64_t settings, digest;
 };
@@ -422,7 +434,7 @@ struct sf_chosen_out {
 static void
 out_record(struct sf_chosen_out *o, size_t start)
 {
-    o->sum = sum64(o->sum, o->b.data + start, o->b.len - start);
+    sum_add(&o->sum, o->b.data + start, o->b.len - start);
     if (o->b.len >= 65536) {
         if (!o->failed && !file_write_all(o->fd, o->b.data, o->b.len))
             o->failed = true;
@@ -471,6 +483,7 @@ chosen_out_merged_ids(struct sf_chosen_out *o, const struct sf_chosen *ch)
     sf_sort(ch->upd, ch->n_upd, sizeof *ch->upd, cmp_ids);
     struct reader r;
     bool ok = reader_open(&r, ch->dirfd, ch->settings, ch->digest);
+    r.unsummed = true;
     size_t u = 0;
     while (ok && need(&r, 1) && r.b.data[r.pos] == 'I') {
         if (!need(&r, ID_LEN)) {
@@ -478,12 +491,12 @@ chosen_out_merged_ids(struct sf_chosen_out *o, const struct sf_chosen *ch)
             break;
         }
         const unsigned char *raw = take(&r, ID_LEN);
-        struct sf_catalog_id id = decode_id(raw);
-        while (u < ch->n_upd && ch->upd[u].idhash < id.idhash)
+        uint64_t idhash = peek_idhash(raw);
+        while (u < ch->n_upd && ch->upd[u].idhash < idhash)
             chosen_out_id(o, &ch->upd[u++]);
         bool replaced = false;
-        for (size_t k = u; k < ch->n_upd && ch->upd[k].idhash == id.idhash && !replaced; k++)
-            replaced = ch->upd[k].idhash2 == id.idhash2;
+        for (size_t k = u; k < ch->n_upd && ch->upd[k].idhash == idhash && !replaced; k++)
+            replaced = ch->upd[k].idhash2 == decode_id(raw).idhash2;
         if (!replaced) {
             /* as it was: encode_id() of what it decodes to */
             size_t start = o->b.len;
@@ -547,7 +560,7 @@ chosen_out_commit(struct sf_chosen_out *o)
     if (!o)
         return;
     buf_put_u8(&o->b, 'Z');
-    buf_put_u64(&o->b, o->sum);
+    buf_put_u64(&o->b, sum_end(&o->sum));
     /* Not synced, like the manifest: lost or torn in a crash, it fails its
      * checksum or its manifest digest, and the next run takes the full
      * path.  The fsync was 20 ms of a 100k run that adds one capture. */

@@ -397,6 +397,35 @@ sum64(uint64_t h, const void *p, size_t n)
     return mix64(r);
 }
 
+void
+sum_add(struct sf_sum *s, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    while (n) {
+        if (!s->n && n >= SF_SUM_BLOCK) {
+            s->h = sum64(s->h, c, SF_SUM_BLOCK);
+            c += SF_SUM_BLOCK;
+            n -= SF_SUM_BLOCK;
+            continue;
+        }
+        size_t k = SF_SUM_BLOCK - s->n < n ? SF_SUM_BLOCK - s->n : n;
+        memcpy(s->block + s->n, c, k);
+        s->n += k;
+        c += k;
+        n -= k;
+        if (s->n == SF_SUM_BLOCK) {
+            s->h = sum64(s->h, s->block, SF_SUM_BLOCK);
+            s->n = 0;
+        }
+    }
+}
+
+uint64_t
+sum_end(const struct sf_sum *s)
+{
+    return sum64(s->h, s->block, s->n);
+}
+
 SF_PRINTF(5, 0) static void
 error_vset(struct sf_error *err, const char *path, unsigned line, unsigned col,
            const char *fmt, va_list ap)

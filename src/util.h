@@ -182,6 +182,18 @@ uint64_t hash_words(uint64_t h, const void *p, size_t n);
  */
 uint64_t sum64(uint64_t h, const void *p, size_t n);
 
+/* sum64() over a stream of pieces, taken in blocks of SF_SUM_BLOCK bytes
+ * whatever the pieces: cheap for many small records (a file of 90,000
+ * 51-byte records paid sum64()'s set-up for each). */
+#define SF_SUM_BLOCK 4096
+struct sf_sum {
+    uint64_t h;
+    size_t n;
+    unsigned char block[SF_SUM_BLOCK];
+};
+void sum_add(struct sf_sum *s, const void *p, size_t n);
+uint64_t sum_end(const struct sf_sum *s);
+
 /*
  * Runs fn(arg) on up to n threads, this one among them, and returns once
  * every one has returned.  fn takes work from arg until none is left, so

@@ -316,6 +316,34 @@ test_sum64(void **state)
     assert_true(sum64(0, NULL, 0) == sum64(0, "", 0));
 }
 
+/* A streamed sum is the same however the bytes are cut into pieces, and
+ * differs when they differ. */
+static void
+test_sum_stream(void **state)
+{
+    (void)state;
+    static unsigned char data[3 * SF_SUM_BLOCK + 123];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(i * 131 + (i >> 7));
+    static struct sf_sum whole;
+    whole = (struct sf_sum){0};
+    sum_add(&whole, data, sizeof data);
+    uint64_t want = sum_end(&whole);
+    const size_t cuts[] = {1, 7, 51, 64, 4095, 4096, 4097, 9000};
+    for (size_t c = 0; c < sizeof cuts / sizeof *cuts; c++) {
+        static struct sf_sum s;
+        s = (struct sf_sum){0};
+        for (size_t at = 0; at < sizeof data; at += cuts[c])
+            sum_add(&s, data + at, sizeof data - at < cuts[c] ? sizeof data - at : cuts[c]);
+        assert_true(sum_end(&s) == want);
+    }
+    data[SF_SUM_BLOCK + 5] ^= 1;
+    static struct sf_sum other;
+    other = (struct sf_sum){0};
+    sum_add(&other, data, sizeof data);
+    assert_true(sum_end(&other) != want);
+}
+
 int
 main(void)
 {
@@ -323,6 +351,7 @@ main(void)
         cmocka_unit_test(test_walk_order), cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_damage), cmocka_unit_test(test_lazy),
         cmocka_unit_test(test_racy), cmocka_unit_test(test_sum64),
+        cmocka_unit_test(test_sum_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
