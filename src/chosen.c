@@ -2,6 +2,7 @@
 /* chosen.c - what the last run chose, so a run that only adds captures merges them in */
 #include "chosen.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@
 #define ID_LEN (1 + 8 + 8 + 8 + 13 + 13)
 #define MAX_ITEM (1u << 16)
 #define NAME "chosen"
-#define TMP_NAME ".chosen.tmp"
+#define TMP_NAME ".chosen.spare"   /* file_open_spare() */
 
 struct item {
     struct sf_entry e;
@@ -452,7 +453,7 @@ chosen_out_new(const char *state_dir, uint64_t settings, uint64_t digest)
     o->dirfd = dirfd;
     o->settings = settings;
     o->digest = digest;
-    o->fd = openat(dirfd, TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    o->fd = file_open_spare(dirfd, TMP_NAME);
     o->failed = o->fd < 0;
     buf_init(&o->b, 0);
     header(&o->b, settings, digest);
@@ -564,10 +565,10 @@ chosen_out_commit(struct sf_chosen_out *o)
     /* Not synced, like the manifest: lost or torn in a crash, it fails its
      * checksum or its manifest digest, and the next run takes the full
      * path.  The fsync was 20 ms of a 100k run that adds one capture. */
-    bool ok = !o->failed && file_write_all(o->fd, o->b.data, o->b.len);
-    ok = close(o->fd) == 0 && ok;
+    int error = o->failed || !file_write_all(o->fd, o->b.data, o->b.len) ? EIO : 0;
+    bool ok = file_commit_spare(o->dirfd, o->fd, TMP_NAME, NAME, &error);
     o->fd = -1;
-    if (!ok || !file_rename_state(o->dirfd, TMP_NAME, NAME)) {
+    if (!ok) {
         chosen_out_abandon(o);
         return;
     }

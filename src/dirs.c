@@ -39,7 +39,7 @@
 #define MAX_RECORD (16u << 20)
 #define MAX_DIRS (1u << 22)     /* 96 MiB of index: past that, a walk lists everything */
 #define NAME "dirs"
-#define TMP_NAME ".dirs.tmp"
+#define TMP_NAME ".dirs.spare"   /* file_open_spare() */
 
 struct index_entry {
     uint64_t key, offset, len;
@@ -477,8 +477,7 @@ static void
 leave_lazy(struct sf_dirs *d)
 {
     d->lazy = false;
-    d->out_fd = openat(d->dirfd, TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                       0644);
+    d->out_fd = file_open_spare(d->dirfd, TMP_NAME);
     if (d->out_fd < 0) {
         d->write_failed = true;
         d->write_errno = errno;
@@ -583,20 +582,11 @@ dirs_commit(struct sf_dirs *d, struct sf_error *err)
     buf_put_u64(&d->out, sum64(0, d->out.data + from, d->out.len - from));
     write_out(d, d->out.data, d->out.len);
     buf_clear(&d->out);
-    bool ok = !d->write_failed;
-    if (d->out_fd >= 0 && close(d->out_fd) != 0 && ok) {
-        ok = false;
-        d->write_errno = errno;
-    }
+    int error = d->write_failed ? (d->write_errno ? d->write_errno : EIO) : 0;
+    bool ok = file_commit_spare(d->dirfd, d->out_fd, TMP_NAME, NAME, &error);
     d->out_fd = -1;
-    if (ok && !file_rename_state(d->dirfd, TMP_NAME, NAME)) {
-        ok = false;
-        d->write_errno = errno;
-    }
-    if (!ok) {
-        unlinkat(d->dirfd, TMP_NAME, 0);
-        error_set(err, d->dir, 0, 0, "cannot write %s: %s", NAME, strerror(d->write_errno));
-    }
+    if (!ok)
+        error_set(err, d->dir, 0, 0, "cannot write %s: %s", NAME, strerror(error));
     return ok;
 }
 

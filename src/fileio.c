@@ -81,12 +81,51 @@ file_copy_range(int in, uint64_t from, uint64_t to, int out)
     return ok;
 }
 
+int
+file_open_spare(int dirfd, const char *spare)
+{
+    return openat(dirfd, spare, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+}
+
 bool
-file_rename_state(int dirfd, const char *tmp, const char *name)
+file_close_spare(int fd)
+{
+    off_t end = lseek(fd, 0, SEEK_CUR);
+    bool ok = end >= 0 && ftruncate(fd, end) == 0;
+    int e = errno;
+    ok = close(fd) == 0 && ok;
+    if (!ok && e)
+        errno = e;
+    return ok;
+}
+
+bool
+file_commit_spare(int dirfd, int fd, const char *spare, const char *name, int *error)
+{
+    bool ok = !*error && fd >= 0;
+    if (fd >= 0 && !file_close_spare(fd) && ok) {
+        ok = false;
+        *error = errno;
+    }
+    if (ok && !file_rename_state(dirfd, spare, name, true)) {
+        ok = false;
+        *error = errno;
+    }
+    if (!ok) {
+        unlinkat(dirfd, spare, 0);
+        if (!*error)
+            *error = EIO;
+    }
+    return ok;
+}
+
+bool
+file_rename_state(int dirfd, const char *tmp, const char *name, bool keep_old)
 {
 #ifdef RENAME_EXCHANGE
     if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) == 0) {
-        unlinkat(dirfd, tmp, 0);   /* the old one; a leftover is overwritten next time */
+        if (!keep_old)
+            unlinkat(dirfd, tmp, 0);   /* a leftover is written over next time */
         return true;
     }
     if (errno != ENOENT && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
@@ -114,7 +153,8 @@ file_replace(int dirfd, const char *name, const void *data, size_t n, bool durab
         goto out;
     }
     /* a file synced has nothing left for ext4 to start writing */
-    if (durable ? renameat(dirfd, tmp, dirfd, name) != 0 : !file_rename_state(dirfd, tmp, name)) {
+    if (durable ? renameat(dirfd, tmp, dirfd, name) != 0
+                : !file_rename_state(dirfd, tmp, name, false)) {
         error_set(err, display, 0, 0, "cannot rename into place: %s", strerror(errno));
         goto out;
     }

@@ -21,15 +21,37 @@ bool file_write_all(int fd, const void *p, size_t n);
 bool file_copy_range(int in, uint64_t from, uint64_t to, int out);
 
 /*
- * Puts tmp in place of name in dirfd, as rename() does, for snapfeed's
- * own state files.  Where it can (Linux, most file systems), it swaps the
- * two and then removes the old one from under tmp's name: ext4 starts
- * writing out a file's every page when a plain rename makes it replace
- * another (auto_da_alloc, a guard for programs that do not fsync), which
- * was a tenth of a rerun that rewrites a 23 MB manifest.  False with errno
- * set when tmp could not take name's place.
+ * snapfeed's own state files (manifest, dirs, chosen) are written into a
+ * spare file beside them, which holds the version before the last, and
+ * then swapped with it.  file_open_spare() opens the spare to be written
+ * over from the start, not truncated: a rerun that changes one record of
+ * a 23 MB manifest rewrites pages that are already there instead of
+ * freeing 23 MB and allocating 23 MB again.  file_close_spare() cuts it
+ * to what was written and closes it (false with errno set).  The price is
+ * the spare's room on disk.
  */
-bool file_rename_state(int dirfd, const char *tmp, const char *name);
+int file_open_spare(int dirfd, const char *spare);
+bool file_close_spare(int fd);
+
+/*
+ * Ends the writing of spare file fd (which may be -1): cuts and closes it,
+ * and swaps it into name's place (file_rename_state(), keeping the old
+ * as the spare).  *error is the errno of an earlier write failure, or 0;
+ * on any failure the spare is removed, *error set and false returned.
+ */
+bool file_commit_spare(int dirfd, int fd, const char *spare, const char *name, int *error);
+
+/*
+ * Puts tmp in place of name in dirfd, as rename() does.  Where it can
+ * (Linux, most file systems), it swaps the two: ext4 starts writing out a
+ * file's every page when a plain rename makes it replace another
+ * (auto_da_alloc, a guard for programs that do not fsync), which was a
+ * tenth of a rerun that rewrites a 23 MB manifest.  The old file is then
+ * left under tmp's name when keep_old (a spare), else removed.  Readers
+ * see the old file or the new, never neither.  False with errno set when
+ * tmp could not take name's place.
+ */
+bool file_rename_state(int dirfd, const char *tmp, const char *name, bool keep_old);
 
 /*
  * Replaces file name in directory dirfd with data[0..n), so that a reader

@@ -29,7 +29,7 @@
 #define HEADER_LEN (8 + 4 + 4 + 8 + 8 + 8 + 8)
 #define MAX_RECORD (1u << 20)
 #define NAME "manifest"
-#define TMP_NAME ".manifest.tmp"
+#define TMP_NAME ".manifest.spare"   /* file_open_spare() */
 #define RACY_SECONDS 1
 
 /* One decoded record. */
@@ -305,8 +305,7 @@ flush_out(struct sf_manifest *m, bool all)
 static bool
 open_out(struct sf_manifest *m)
 {
-    m->out_fd = openat(m->dirfd, TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                       0644);
+    m->out_fd = file_open_spare(m->dirfd, TMP_NAME);
     if (m->out_fd < 0) {
         m->write_failed = true;
         m->write_errno = errno;
@@ -788,22 +787,11 @@ manifest_commit(struct sf_manifest *m, struct sf_error *err)
      * digest of the manifest they were written with.  The fsync was 26 ms
      * of a 100k run that adds one capture (the whole file is rewritten).
      */
-    bool ok = !m->write_failed && m->out_fd >= 0;
-    if (!ok && !m->write_errno)
-        m->write_errno = EIO;
-    if (m->out_fd >= 0 && close(m->out_fd) != 0 && ok) {
-        ok = false;
-        m->write_errno = errno;
-    }
+    int error = m->write_failed ? (m->write_errno ? m->write_errno : EIO) : 0;
+    bool ok = file_commit_spare(m->dirfd, m->out_fd, TMP_NAME, NAME, &error);
     m->out_fd = -1;
-    if (ok && !file_rename_state(m->dirfd, TMP_NAME, NAME)) {
-        ok = false;
-        m->write_errno = errno;
-    }
-    if (!ok) {
-        unlinkat(m->dirfd, TMP_NAME, 0);
-        error_set(err, m->dir, 0, 0, "cannot write the manifest: %s", strerror(m->write_errno));
-    }
+    if (!ok)
+        error_set(err, m->dir, 0, 0, "cannot write the manifest: %s", strerror(error));
     return ok;
 }
 
