@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include "ingest.h"
@@ -353,6 +354,63 @@ test_walk_threads(void **state)
     free(root);
 }
 
+/* The walk matches globs as fnmatch(FNM_PERIOD) does, the literal-suffix
+ * ones ("*.txt") by comparing the suffix. */
+static void
+test_globs(void **state)
+{
+    char *root = xasprintf("%s/globs", dir);
+    assert_int_equal(mkdir(root, 0755), 0);
+    static const char *const names[] = {
+        "a.txt", "b.TXT", "c.txt.bak", "txt", ".txt", "d.tx", "e.md", "f.txt", "x",
+        "\xe6\x95\x99\xe8\x82\xb2.txt", "bad-\xff.txt", "[.txt",
+    };
+    size_t n_names = sizeof names / sizeof *names;
+    for (size_t i = 0; i < n_names; i++) {
+        char *p = xasprintf("%s/%s", root, names[i]);
+        FILE *f = fopen(p, "w");
+        assert_non_null(f);
+        fclose(f);
+        free(p);
+    }
+    const char *const globs[] = {"*.txt", "*", "*txt", "a*.txt", "*[.]txt", "*.tx?", "*\\.txt",
+                                 "[.txt"};
+    for (size_t g = 0; g < sizeof globs / sizeof *globs; g++) {
+        char *pattern = xstrdup(globs[g]);
+        struct sf_input in = {.path = root, .globs = &pattern, .n_globs = 1};
+        struct sf_config c = *config;
+        c.inputs = &in;
+        c.n_inputs = 1;
+        static struct walked w;
+        w = (struct walked){0};
+        struct sf_error err = {0};
+        assert_true(ingest_walk(&c, 1, NULL, walk_one, &w, &err));
+        size_t want = 0;
+        for (size_t i = 0; i < n_names; i++) {
+            if (names[i][0] == '.')
+                continue;   /* the walk skips hidden names */
+            bool match = fnmatch(globs[g], names[i], FNM_PERIOD) == 0;
+            bool seen = false;
+            for (size_t k = 0; k < w.n; k++) {
+                const char *slash = strrchr(w.paths[k], '/');
+                seen |= strcmp(slash + 1, names[i]) == 0;
+            }
+            if (match != seen)
+                fail_msg("glob %s, name %s: fnmatch %d, walk %d", globs[g], names[i], match, seen);
+            want += match;
+        }
+        assert_int_equal(w.n, want);
+        free(pattern);
+    }
+    for (size_t i = 0; i < n_names; i++) {
+        char *p = xasprintf("%s/%s", root, names[i]);
+        unlink(p);
+        free(p);
+    }
+    rmdir(root);
+    free(root);
+}
+
 int
 main(void)
 {
@@ -361,6 +419,7 @@ main(void)
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_walk_threads),
+        cmocka_unit_test(test_globs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
