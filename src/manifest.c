@@ -472,6 +472,10 @@ manifest_walk_cmp(uint32_t ia, const char *a, uint32_t ib, const char *b)
 {
     if (ia != ib)
         return ia < ib ? -1 : 1;
+    /* Most lookups are of the same path: strcmp() says so at word speed
+     * (the loop below was a sixth of a settled rerun's instructions). */
+    if (strcmp(a, b) == 0)
+        return 0;
     /* '/' sorts before every other byte: a directory's files come before
      * a sibling whose name extends the directory's ("a/x" < "a-b"). */
     const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
