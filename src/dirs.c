@@ -580,8 +580,7 @@ dirs_commit(struct sf_dirs *d, struct sf_error *err)
     buf_put_u64(&d->out, d->n_index);
     buf_put_u64(&d->out, at);
     buf_put_u64(&d->out, sum64(0, d->out.data + from, d->out.len - from));
-    write_out(d, d->out.data, d->out.len);
-    buf_clear(&d->out);
+    flush_out(d);
     int error = d->write_failed ? (d->write_errno ? d->write_errno : EIO) : 0;
     bool ok = file_commit_spare(d->dirfd, d->out_fd, TMP_NAME, NAME, &error);
     d->out_fd = -1;

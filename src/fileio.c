@@ -87,15 +87,16 @@ file_open_spare(int dirfd, const char *spare)
     return openat(dirfd, spare, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 }
 
-bool
-file_close_spare(int fd)
+/* Cuts spare fd to what was written and closes it (false, errno set). */
+static bool
+close_spare(int fd)
 {
     off_t end = lseek(fd, 0, SEEK_CUR);
     bool ok = end >= 0 && ftruncate(fd, end) == 0;
-    int e = errno;
-    ok = close(fd) == 0 && ok;
-    if (!ok && e)
-        errno = e;
+    int e = errno;   /* the cut's failure, if any, is the one to report */
+    if (close(fd) != 0 && ok)
+        return false;
+    errno = e;
     return ok;
 }
 
@@ -103,7 +104,7 @@ bool
 file_commit_spare(int dirfd, int fd, const char *spare, const char *name, int *error)
 {
     bool ok = !*error && fd >= 0;
-    if (fd >= 0 && !file_close_spare(fd) && ok) {
+    if (fd >= 0 && !close_spare(fd) && ok) {
         ok = false;
         *error = errno;
     }

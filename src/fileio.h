@@ -26,12 +26,10 @@ bool file_copy_range(int in, uint64_t from, uint64_t to, int out);
  * then swapped with it.  file_open_spare() opens the spare to be written
  * over from the start, not truncated: a rerun that changes one record of
  * a 23 MB manifest rewrites pages that are already there instead of
- * freeing 23 MB and allocating 23 MB again.  file_close_spare() cuts it
- * to what was written and closes it (false with errno set).  The price is
- * the spare's room on disk.
+ * freeing 23 MB and allocating 23 MB again.  file_commit_spare() cuts it
+ * to what was written.  The price is the spare's room on disk.
  */
 int file_open_spare(int dirfd, const char *spare);
-bool file_close_spare(int fd);
 
 /*
  * Ends the writing of spare file fd (which may be -1): cuts and closes it,
