@@ -32,7 +32,7 @@
 #define ID_LEN (1 + 8 + 8 + 8 + 13 + 13)
 #define MAX_ITEM (1u << 16)
 #define NAME "chosen"
-#define TMP_NAME ".chosen.spare"   /* file_open_spare() */
+#define TMP_NAME ".chosen.spare"   /* struct sf_writer */
 
 struct item {
     struct sf_entry e;
@@ -425,22 +425,17 @@ chosen_items(const struct sf_chosen *ch, const struct sf_entry **items)
 
 struct sf_chosen_out {
     int dirfd;
-    int fd;
-    struct sf_buf b;
+    struct sf_writer w;
+    struct sf_buf *b;           /* w's */
     struct sf_sum sum;
-    bool failed;
     uint64_t settings, digest;
 };
 
 static void
 out_record(struct sf_chosen_out *o, size_t start)
 {
-    sum_add(&o->sum, o->b.data + start, o->b.len - start);
-    if (o->b.len >= 65536) {
-        if (!o->failed && !file_write_all(o->fd, o->b.data, o->b.len))
-            o->failed = true;
-        buf_clear(&o->b);
-    }
+    sum_add(&o->sum, o->b->data + start, o->b->len - start);
+    writer_flush(&o->w, false);
 }
 
 struct sf_chosen_out *
@@ -453,10 +448,9 @@ chosen_out_new(const char *state_dir, uint64_t settings, uint64_t digest)
     o->dirfd = dirfd;
     o->settings = settings;
     o->digest = digest;
-    o->fd = file_open_spare(dirfd, TMP_NAME);
-    o->failed = o->fd < 0;
-    buf_init(&o->b, 0);
-    header(&o->b, settings, digest);
+    writer_open(&o->w, dirfd, TMP_NAME, -1);   /* a failure shows at the commit */
+    o->b = writer_buf(&o->w);
+    header(o->b, settings, digest);
     out_record(o, 0);
     return o;
 }
@@ -465,8 +459,8 @@ void
 chosen_out_id(void *out, const struct sf_catalog_id *id)
 {
     struct sf_chosen_out *o = out;
-    size_t start = o->b.len;
-    encode_id(&o->b, id);
+    size_t start = o->b->len;
+    encode_id(o->b, id);
     out_record(o, start);
 }
 
@@ -500,8 +494,8 @@ chosen_out_merged_ids(struct sf_chosen_out *o, const struct sf_chosen *ch)
             replaced = ch->upd[k].idhash2 == decode_id(raw).idhash2;
         if (!replaced) {
             /* as it was: encode_id() of what it decodes to */
-            size_t start = o->b.len;
-            buf_append(&o->b, raw, ID_LEN);
+            size_t start = o->b->len;
+            buf_append(o->b, raw, ID_LEN);
             out_record(o, start);
         }
     }
@@ -509,8 +503,8 @@ chosen_out_merged_ids(struct sf_chosen_out *o, const struct sf_chosen *ch)
         chosen_out_id(o, &ch->upd[u++]);
     reader_close(&r);
     /* the file was checked whole a moment ago; a short read now fails */
-    if (!ok)
-        o->failed = true;
+    if (!ok && !o->w.error)
+        o->w.error = EIO;
     return ok;
 }
 
@@ -531,10 +525,10 @@ chosen_out_feeds(struct sf_chosen_out *o, const struct sf_feed_sel *feeds, size_
             struct sf_time u = it->updated;
             u.set = true;
             put_time(&rec, &u);
-            size_t start = o->b.len;
-            buf_put_u8(&o->b, 'E');
-            buf_put_u32(&o->b, (uint32_t)rec.len);
-            buf_append(&o->b, rec.data, rec.len);
+            size_t start = o->b->len;
+            buf_put_u8(o->b, 'E');
+            buf_put_u32(o->b, (uint32_t)rec.len);
+            buf_append(o->b, rec.data, rec.len);
             out_record(o, start);
         }
     }
@@ -546,12 +540,9 @@ chosen_out_abandon(struct sf_chosen_out *o)
 {
     if (!o)
         return;
-    if (o->fd >= 0)
-        close(o->fd);
-    unlinkat(o->dirfd, TMP_NAME, 0);
+    writer_discard(&o->w);
     unlinkat(o->dirfd, NAME, 0);
     close(o->dirfd);
-    buf_finish(&o->b);
     free(o);
 }
 
@@ -560,19 +551,15 @@ chosen_out_commit(struct sf_chosen_out *o)
 {
     if (!o)
         return;
-    buf_put_u8(&o->b, 'Z');
-    buf_put_u64(&o->b, sum_end(&o->sum));
+    buf_put_u8(o->b, 'Z');
+    buf_put_u64(o->b, sum_end(&o->sum));
     /* Not synced, like the manifest: lost or torn in a crash, it fails its
      * checksum or its manifest digest, and the next run takes the full
      * path.  The fsync was 20 ms of a 100k run that adds one capture. */
-    int error = o->failed || !file_write_all(o->fd, o->b.data, o->b.len) ? EIO : 0;
-    bool ok = file_commit_spare(o->dirfd, o->fd, TMP_NAME, NAME, &error);
-    o->fd = -1;
-    if (!ok) {
-        chosen_out_abandon(o);
+    if (!writer_commit(&o->w, NAME)) {
+        chosen_out_abandon(o);   /* the spare is gone: the old file must go too */
         return;
     }
     close(o->dirfd);
-    buf_finish(&o->b);
     free(o);
 }

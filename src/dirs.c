@@ -39,7 +39,7 @@
 #define MAX_RECORD (16u << 20)
 #define MAX_DIRS (1u << 22)     /* 96 MiB of index: past that, a walk lists everything */
 #define NAME "dirs"
-#define TMP_NAME ".dirs.spare"   /* file_open_spare() */
+#define TMP_NAME ".dirs.spare"   /* struct sf_writer */
 
 struct index_entry {
     uint64_t key, offset, len;
@@ -59,12 +59,8 @@ struct sf_dirs {
     /* the new file: while `lazy`, its records are the old file's first
      * ones, as they are there, and nothing has been written */
     bool lazy;
-    int out_fd;
-    struct sf_buf out;
+    struct sf_writer out;       /* not open (zeroed) while lazy */
     uint64_t out_len;           /* bytes of records in the new file so far */
-    uint64_t copy_from, copy_to;    /* old records kept, still to be copied after out */
-    bool write_failed;
-    int write_errno;
     struct index_entry *index;
     size_t n_index, cap_index;
     size_t trusted, listed;
@@ -198,8 +194,6 @@ dirs_open(const char *state_dir, const struct sf_config *c, int64_t now, bool re
     d->settings = dirs_settings(c);
     d->dirfd = dirfd;
     d->dir = xstrdup(state_dir);
-    d->out_fd = -1;
-    buf_init(&d->out, 0);
     d->in_fd = rescan ? -1 : openat(dirfd, NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (d->in_fd >= 0 && !open_old(d)) {
         if (note)
@@ -420,55 +414,17 @@ put_at(struct sf_buf *b, size_t at, uint64_t v, size_t width)
         b->data[at + i] = (char)(v >> (8 * i));
 }
 
-static void
-write_out(struct sf_dirs *d, const void *p, size_t n)
-{
-    if (!d->write_failed && !file_write_all(d->out_fd, p, n)) {
-        d->write_failed = true;
-        d->write_errno = errno;
-    }
-}
-
-/* Writes the old records kept since the last write, in one copy. */
-static void
-flush_copy(struct sf_dirs *d)
-{
-    if (d->copy_to > d->copy_from && !d->write_failed &&
-        !file_copy_range(d->in_fd, d->copy_from, d->copy_to, d->out_fd)) {
-        d->write_failed = true;
-        d->write_errno = errno;
-    }
-    d->copy_from = d->copy_to = 0;
-}
-
-static void
-flush_out(struct sf_dirs *d)
-{
-    write_out(d, d->out.data, d->out.len);
-    buf_clear(&d->out);
-}
-
 /* Appends a record: a kept one as a range of the old file (they come in
  * runs, and a run is copied at once rather than read and written). */
 static void
 put_record(struct sf_dirs *d, const struct sf_dirs_rec *r)
 {
     if (r->kept) {
-        if (d->copy_to && d->copy_to == r->old_offset) {
-            d->copy_to += r->b.len;
-            return;
-        }
-        flush_copy(d);
-        if (d->out.len)
-            flush_out(d);
-        d->copy_from = r->old_offset;
-        d->copy_to = r->old_offset + r->b.len;
+        writer_keep(&d->out, r->old_offset, r->old_offset + r->b.len);
         return;
     }
-    flush_copy(d);
-    buf_append(&d->out, r->b.data, r->b.len);
-    if (d->out.len >= 65536)
-        flush_out(d);
+    buf_append(writer_buf(&d->out), r->b.data, r->b.len);
+    writer_flush(&d->out, false);
 }
 
 /* The new file differs from the old one: writes what it has so far,
@@ -477,21 +433,11 @@ static void
 leave_lazy(struct sf_dirs *d)
 {
     d->lazy = false;
-    d->out_fd = file_open_spare(d->dirfd, TMP_NAME);
-    if (d->out_fd < 0) {
-        d->write_failed = true;
-        d->write_errno = errno;
+    if (!writer_open(&d->out, d->dirfd, TMP_NAME, d->in_fd))
         return;
-    }
-    struct sf_buf h;
-    buf_init(&h, 0);
-    header(&h, d->settings);
-    write_out(d, h.data, h.len);
-    buf_finish(&h);
-    if (d->out_len) {
-        d->copy_from = HEADER_LEN;
-        d->copy_to = HEADER_LEN + d->out_len;
-    }
+    header(writer_buf(&d->out), d->settings);
+    if (d->out_len)
+        writer_keep(&d->out, HEADER_LEN, HEADER_LEN + d->out_len);
 }
 
 /* Whether the old file has r's bytes at offset: a directory listed again
@@ -539,7 +485,7 @@ dirs_add(struct sf_dirs *d, struct sf_dirs_rec *r)
     }
     uint64_t offset = HEADER_LEN + d->out_len;
     bool kept = r->kept ? r->old_offset == offset : d->lazy && same_as_old(d, r, offset);
-    if (d->lazy ? !kept : d->out_fd < 0 && !d->write_failed)
+    if (d->lazy ? !kept : !d->out.spare)
         leave_lazy(d);
     if (!d->lazy)
         put_record(d, r);
@@ -566,26 +512,23 @@ dirs_commit(struct sf_dirs *d, struct sf_error *err)
         return true;
     if (d->lazy && d->n_index == d->n_old)
         return true;    /* the old file, record for record */
-    if (d->lazy || (d->out_fd < 0 && !d->write_failed))
+    if (d->lazy || !d->out.spare)
         leave_lazy(d);  /* directories went (the same records, fewer), or none was added */
-    flush_copy(d);
     sf_sort(d->index, d->n_index, sizeof *d->index, cmp_index);
     uint64_t at = HEADER_LEN + d->out_len;
-    size_t from = d->out.len;
+    struct sf_buf *b = writer_buf(&d->out);
+    size_t from = b->len;
     for (size_t i = 0; i < d->n_index; i++) {
-        buf_put_u64(&d->out, d->index[i].key);
-        buf_put_u64(&d->out, d->index[i].offset);
-        buf_put_u64(&d->out, d->index[i].len);
+        buf_put_u64(b, d->index[i].key);
+        buf_put_u64(b, d->index[i].offset);
+        buf_put_u64(b, d->index[i].len);
     }
-    buf_put_u64(&d->out, d->n_index);
-    buf_put_u64(&d->out, at);
-    buf_put_u64(&d->out, sum64(0, d->out.data + from, d->out.len - from));
-    flush_out(d);
-    int error = d->write_failed ? (d->write_errno ? d->write_errno : EIO) : 0;
-    bool ok = file_commit_spare(d->dirfd, d->out_fd, TMP_NAME, NAME, &error);
-    d->out_fd = -1;
+    buf_put_u64(b, d->n_index);
+    buf_put_u64(b, at);
+    buf_put_u64(b, sum64(0, b->data + from, b->len - from));
+    bool ok = writer_commit(&d->out, NAME);
     if (!ok)
-        error_set(err, d->dir, 0, 0, "cannot write %s: %s", NAME, strerror(error));
+        error_set(err, d->dir, 0, 0, "cannot write %s: %s", NAME, strerror(d->out.error));
     return ok;
 }
 
@@ -594,16 +537,12 @@ dirs_free(struct sf_dirs *d)
 {
     if (!d)
         return;
-    if (d->out_fd >= 0) {
-        close(d->out_fd);
-        unlinkat(d->dirfd, TMP_NAME, 0);
-    }
+    writer_discard(&d->out);
     if (d->in_fd >= 0)
         close(d->in_fd);
     close(d->dirfd);
     free(d->old);
     free(d->index);
-    buf_finish(&d->out);
     free(d->dir);
     free(d);
 }

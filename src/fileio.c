@@ -81,10 +81,56 @@ file_copy_range(int in, uint64_t from, uint64_t to, int out)
     return ok;
 }
 
-int
-file_open_spare(int dirfd, const char *spare)
+bool
+writer_open(struct sf_writer *w, int dirfd, const char *spare, int old_fd)
 {
-    return openat(dirfd, spare, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    *w = (struct sf_writer){.dirfd = dirfd, .spare = spare, .old_fd = old_fd};
+    buf_init(&w->buf, 0);
+    /* written over, not truncated: see above */
+    w->fd = openat(dirfd, spare, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (w->fd < 0)
+        w->error = errno;
+    return w->fd >= 0;
+}
+
+/* Copies the run kept so far. */
+static void
+flush_run(struct sf_writer *w)
+{
+    if (w->run_to > w->run_from && !w->error &&
+        !file_copy_range(w->old_fd, w->run_from, w->run_to, w->fd))
+        w->error = errno;   /* EIO for an old file cut short */
+    w->run_from = w->run_to = 0;
+}
+
+struct sf_buf *
+writer_buf(struct sf_writer *w)
+{
+    flush_run(w);
+    return &w->buf;
+}
+
+void
+writer_flush(struct sf_writer *w, bool all)
+{
+    if (!all && w->buf.len < 65536)
+        return;
+    if (w->buf.len && !w->error && !file_write_all(w->fd, w->buf.data, w->buf.len))
+        w->error = errno;
+    buf_clear(&w->buf);
+}
+
+void
+writer_keep(struct sf_writer *w, uint64_t from, uint64_t to)
+{
+    if (w->run_to > w->run_from && w->run_to == from) {
+        w->run_to = to;
+        return;
+    }
+    flush_run(w);
+    writer_flush(w, true);
+    w->run_from = from;
+    w->run_to = to;
 }
 
 /* Cuts spare fd to what was written and closes it (false, errno set). */
@@ -101,23 +147,42 @@ close_spare(int fd)
 }
 
 bool
-file_commit_spare(int dirfd, int fd, const char *spare, const char *name, int *error)
+writer_commit(struct sf_writer *w, const char *name)
 {
-    bool ok = !*error && fd >= 0;
-    if (fd >= 0 && !close_spare(fd) && ok) {
+    flush_run(w);
+    writer_flush(w, true);
+    buf_finish(&w->buf);
+    bool ok = !w->error && w->fd >= 0;
+    if (w->fd >= 0 && !close_spare(w->fd) && ok) {
         ok = false;
-        *error = errno;
+        w->error = errno;
     }
-    if (ok && !file_rename_state(dirfd, spare, name, true)) {
+    w->fd = -1;
+    if (ok && !file_rename_state(w->dirfd, w->spare, name, true)) {
         ok = false;
-        *error = errno;
+        w->error = errno;
     }
     if (!ok) {
-        unlinkat(dirfd, spare, 0);
-        if (!*error)
-            *error = EIO;
+        unlinkat(w->dirfd, w->spare, 0);
+        if (!w->error)
+            w->error = EIO;
     }
+    w->spare = NULL;
     return ok;
+}
+
+void
+writer_discard(struct sf_writer *w)
+{
+    if (!w->spare)
+        return;   /* never opened (a zeroed writer), or committed */
+    if (w->fd >= 0) {
+        close(w->fd);
+        unlinkat(w->dirfd, w->spare, 0);
+        w->fd = -1;
+    }
+    buf_finish(&w->buf);
+    w->spare = NULL;
 }
 
 bool

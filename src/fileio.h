@@ -21,23 +21,53 @@ bool file_write_all(int fd, const void *p, size_t n);
 bool file_copy_range(int in, uint64_t from, uint64_t to, int out);
 
 /*
- * snapfeed's own state files (manifest, dirs, chosen) are written into a
- * spare file beside them, which holds the version before the last, and
- * then swapped with it.  file_open_spare() opens the spare to be written
- * over from the start, not truncated: a rerun that changes one record of
- * a 23 MB manifest rewrites pages that are already there instead of
- * freeing 23 MB and allocating 23 MB again.  file_commit_spare() cuts it
- * to what was written.  The price is the spare's room on disk.
+ * snapfeed's own state files (manifest, dirs, chosen) are written by a
+ * struct sf_writer into a spare file beside them, which holds the version
+ * before the last, and then swapped with it.  The spare is written over
+ * from the start, not truncated: a rerun that changes one record of a 23
+ * MB manifest rewrites pages that are already there instead of freeing 23
+ * MB and allocating 23 MB again; the commit cuts it to what was written.
+ * The price is the spare's room on disk.
+ *
+ * New bytes go into buf (writer_buf()); bytes the old file already has
+ * are kept as a run of it (writer_keep()), copied in the kernel when the
+ * next new bytes come or at the commit.  The first failure is kept in
+ * error, and everything after it is skipped.
  */
-int file_open_spare(int dirfd, const char *spare);
+struct sf_writer {
+    int dirfd;
+    const char *spare;          /* its name in dirfd */
+    int fd;                     /* the spare, -1 while not open */
+    int old_fd;                 /* the file kept runs are copied from */
+    struct sf_buf buf;          /* new bytes not yet written */
+    uint64_t run_from, run_to;  /* old bytes kept, not yet copied */
+    int error;                  /* errno of the first failure, 0 if none */
+};
+
+/* Opens spare in dirfd for w; old_fd (or -1) is what runs come from. */
+bool writer_open(struct sf_writer *w, int dirfd, const char *spare, int old_fd);
+
+/* Where the next new bytes go, after the run kept so far. */
+struct sf_buf *writer_buf(struct sf_writer *w);
+
+/* Writes buf out once it holds 64 KiB, or whatever it holds with all. */
+void writer_flush(struct sf_writer *w, bool all);
+
+/* Appends the old file's bytes [from, to): one run with the last when
+ * they follow it. */
+void writer_keep(struct sf_writer *w, uint64_t from, uint64_t to);
 
 /*
- * Ends the writing of spare file fd (which may be -1): cuts and closes it,
- * and swaps it into name's place (file_rename_state(), keeping the old
- * as the spare).  *error is the errno of an earlier write failure, or 0;
- * on any failure the spare is removed, *error set and false returned.
+ * Writes what is left, cuts and closes the spare, and swaps it into
+ * name's place (file_rename_state(), keeping the old as the spare).  On
+ * any failure the spare is removed and false returned with w->error set.
+ * w is finished either way (w->error stays).
  */
-bool file_commit_spare(int dirfd, int fd, const char *spare, const char *name, int *error);
+bool writer_commit(struct sf_writer *w, const char *name);
+
+/* Drops what w wrote (a spare left open is removed) and finishes it; a
+ * zeroed writer, or one committed, is left alone. */
+void writer_discard(struct sf_writer *w);
 
 /*
  * Puts tmp in place of name in dirfd, as rename() does.  Where it can

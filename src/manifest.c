@@ -29,7 +29,7 @@
 #define HEADER_LEN (8 + 4 + 4 + 8 + 8 + 8 + 8)
 #define MAX_RECORD (1u << 20)
 #define NAME "manifest"
-#define TMP_NAME ".manifest.spare"   /* file_open_spare() */
+#define TMP_NAME ".manifest.spare"   /* struct sf_writer */
 #define RACY_SECONDS 1
 
 /* One decoded record. */
@@ -90,13 +90,9 @@ struct sf_manifest {
     bool old_whole;             /* the old file was read to its very end */
     uint64_t old_digest;        /* of the old file's records read so far */
     uint32_t n_records;         /* records in the new manifest so far */
-    uint64_t copy_start, copy_end;  /* old bytes still to be copied to the new */
 
-    /* the new manifest, once it differs */
-    int out_fd;
-    struct sf_buf out;
-    bool write_failed;
-    int write_errno;
+    /* the new manifest, once it differs (zeroed before) */
+    struct sf_writer out;
     uint64_t digest;
 };
 
@@ -289,29 +285,12 @@ open_old(struct sf_manifest *m, char **note)
 
 /* ---- the new manifest ------------------------------------------------- */
 
-static void
-flush_out(struct sf_manifest *m, bool all)
-{
-    if (m->out_fd < 0 || (!all && m->out.len < 65536))
-        return;
-    if (!m->write_failed &&
-        !file_write_all(m->out_fd, m->out.data ? m->out.data : "", m->out.len)) {
-        m->write_failed = true;
-        m->write_errno = errno;
-    }
-    buf_clear(&m->out);
-}
-
 static bool
 open_out(struct sf_manifest *m)
 {
-    m->out_fd = file_open_spare(m->dirfd, TMP_NAME);
-    if (m->out_fd < 0) {
-        m->write_failed = true;
-        m->write_errno = errno;
+    if (!writer_open(&m->out, m->dirfd, TMP_NAME, m->in_fd))
         return false;
-    }
-    header(&m->out, m->settings, m->started);
+    header(writer_buf(&m->out), m->settings, m->started);
     return true;
 }
 
@@ -360,8 +339,8 @@ replay_fd(struct sf_manifest *m, int fd, uint64_t from, uint64_t to, bool copy, 
                 break;
             }
             if (copy) {
-                buf_append(&m->out, rec, len);
-                flush_out(m, false);
+                buf_append(writer_buf(&m->out), rec, len);
+                writer_flush(&m->out, false);
             }
             for (size_t i = 0; fn && i < r.n_entries; i++) {
                 r.entries[i].seq = odd ? 2 * seq + 1 : seq;
@@ -379,33 +358,11 @@ replay_fd(struct sf_manifest *m, int fd, uint64_t from, uint64_t to, bool copy, 
     return ok;
 }
 
-static bool copy_raw(struct sf_manifest *m, uint64_t from, uint64_t to);
-
-/* Copies the run of old records waiting to be copied. */
-static void
-flush_copy(struct sf_manifest *m)
-{
-    if (m->copy_end > m->copy_start && !copy_raw(m, m->copy_start, m->copy_end)) {
-        m->write_failed = true;
-        m->write_errno = errno;     /* EIO for an old file cut short */
-    }
-    m->copy_start = m->copy_end = 0;
-}
-
 static bool
 replay(struct sf_manifest *m, uint64_t from, uint64_t to, bool copy, sf_manifest_replay_fn fn,
        void *ctx)
 {
     return replay_fd(m, m->in_fd, from, to, copy, false, fn, ctx);
-}
-
-/* Appends the old file's bytes [from, to) to the new manifest as they
- * are: they were decoded and checked as the walk read them. */
-static bool
-copy_raw(struct sf_manifest *m, uint64_t from, uint64_t to)
-{
-    flush_out(m, true);
-    return m->write_failed || file_copy_range(m->in_fd, from, to, m->out_fd);
 }
 
 /* The first change: the new manifest becomes the old prefix plus what
@@ -421,12 +378,10 @@ materialize(struct sf_manifest *m, sf_manifest_replay_fn fn, void *ctx)
         return;
     if (m->defer) {
         /* copied as bytes with what follows it unchanged */
-        m->copy_start = HEADER_LEN;
-        m->copy_end = m->prefix_end;
-    } else if (!replay(m, HEADER_LEN, m->prefix_end, true, fn, ctx)) {
+        writer_keep(&m->out, HEADER_LEN, m->prefix_end);
+    } else if (!replay(m, HEADER_LEN, m->prefix_end, true, fn, ctx) && !m->out.error) {
         /* it read well a moment ago: the machine is failing */
-        m->write_failed = true;
-        m->write_errno = EIO;
+        m->out.error = EIO;
     }
 }
 
@@ -448,10 +403,9 @@ manifest_open(const char *state_dir, uint64_t settings, int64_t started, char **
     m->dirfd = dirfd;
     m->settings = settings;
     m->started = started;
-    m->in_fd = m->out_fd = -1;
+    m->in_fd = -1;
     buf_init(&m->in, MAX_RECORD + 131072);
     buf_init(&m->cur.strings, MAX_RECORD);
-    buf_init(&m->out, 0);
     m->digest = m->old_digest = SF_FNV_OFFSET;
     open_old(m, note);
     if (!m->lazy) {
@@ -459,7 +413,7 @@ manifest_open(const char *state_dir, uint64_t settings, int64_t started, char **
         m->changed = true;
         if (!open_out(m)) {
             error_set(err, state_dir, 0, 0, "cannot write %s: %s", TMP_NAME,
-                      strerror(m->write_errno));
+                      strerror(m->out.error));
             manifest_free(m);
             return NULL;
         }
@@ -608,9 +562,9 @@ manifest_find(struct sf_manifest *m, uint32_t input, const char *path, const str
 static bool
 same_as_racy(struct sf_manifest *m, const struct hit *racy, size_t start)
 {
-    size_t len = m->out.len - start;
-    return len == racy->end - racy->start &&
-           sum64(0, m->out.data + start, len - 8) == racy->sum;
+    const struct sf_buf *b = &m->out.buf;
+    size_t len = b->len - start;
+    return len == racy->end - racy->start && sum64(0, b->data + start, len - 8) == racy->sum;
 }
 
 bool
@@ -638,51 +592,47 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
         return true;
     }
     materialize(m, fn, ctx);
-    if (have_hit && m->out_fd >= 0) {
+    if (have_hit && m->out.fd >= 0) {
         /* an unchanged record: its bytes, copied with its neighbours */
-        if (m->copy_end != hit.start) {
-            flush_copy(m);
-            m->copy_start = hit.start;
-        }
-        m->copy_end = hit.end;
+        writer_keep(&m->out, hit.start, hit.end);
         m->digest = hash_words(m->digest, &hit.sum, sizeof hit.sum);
         m->n_records++;
         return false;
     }
-    flush_copy(m);
+    struct sf_buf *b = writer_buf(&m->out);
     if (!reused)
         m->changed = true;
-    size_t start = m->out.len;
-    buf_put_u32(&m->out, 0);   /* the length, patched below */
-    buf_put_u32(&m->out, input);
-    buf_put_u64(&m->out, (uint64_t)st->st_size);
-    buf_put_u64(&m->out, (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
-    buf_put_u64(&m->out, (uint64_t)st->st_ino);
-    buf_put_u64(&m->out, (uint64_t)st->st_dev);
-    buf_put_str(&m->out, path);
-    buf_put_u32(&m->out, (uint32_t)n_problems);
+    size_t start = b->len;
+    buf_put_u32(b, 0);   /* the length, patched below */
+    buf_put_u32(b, input);
+    buf_put_u64(b, (uint64_t)st->st_size);
+    buf_put_u64(b, (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
+    buf_put_u64(b, (uint64_t)st->st_ino);
+    buf_put_u64(b, (uint64_t)st->st_dev);
+    buf_put_str(b, path);
+    buf_put_u32(b, (uint32_t)n_problems);
     for (size_t i = 0; i < n_problems; i++) {
-        buf_put_u8(&m->out, warning[i]);
-        buf_put_u32(&m->out, problems[i].line);
-        buf_put_u32(&m->out, problems[i].col);
-        buf_put_str(&m->out, problems[i].msg ? problems[i].msg : "");
+        buf_put_u8(b, warning[i]);
+        buf_put_u32(b, problems[i].line);
+        buf_put_u32(b, problems[i].col);
+        buf_put_str(b, problems[i].msg ? problems[i].msg : "");
     }
-    buf_put_u32(&m->out, (uint32_t)n_entries);
+    buf_put_u32(b, (uint32_t)n_entries);
     for (size_t i = 0; i < n_entries; i++)
-        catalog_entry_encode(&m->out, &entries[i]);
-    size_t len = m->out.len - start + 8;
+        catalog_entry_encode(b, &entries[i]);
+    size_t len = b->len - start + 8;
     if (len > MAX_RECORD) {
         /* too big to keep (a huge JSON Lines file): parsed on every run */
-        m->out.len = start;
+        b->len = start;
         if (racy.racy_path)
             m->not_additive = true;
         return false;
     }
     unsigned char l[4] = {(unsigned char)len, (unsigned char)(len >> 8),
                           (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
-    memcpy(m->out.data + start, l, 4);
-    uint64_t sum = sum64(0, m->out.data + start, len - 8);
-    buf_put_u64(&m->out, sum);
+    memcpy(b->data + start, l, 4);
+    uint64_t sum = sum64(0, b->data + start, len - 8);
+    buf_put_u64(b, sum);
     if (racy.racy_path) {
         if (same_as_racy(m, &racy, start))
             *reused_io = true;   /* what the last run read: for the caller, unchanged */
@@ -691,7 +641,7 @@ manifest_add(struct sf_manifest *m, uint32_t input, const char *path, const stru
     }
     m->digest = hash_words(m->digest, &sum, sizeof sum);
     m->n_records++;
-    flush_out(m, false);
+    writer_flush(&m->out, false);
     return false;
 }
 
@@ -746,7 +696,7 @@ bool
 manifest_additions_only(const struct sf_manifest *m, uint64_t *old_digest)
 {
     *old_digest = m->old_digest;
-    return m->old_whole && !m->not_additive && !m->write_failed;
+    return m->old_whole && !m->not_additive && !m->out.error;
 }
 
 bool
@@ -782,8 +732,6 @@ manifest_commit(struct sf_manifest *m, struct sf_error *err)
 {
     if (m->lazy)
         return true;   /* the old manifest is the new one */
-    flush_copy(m);
-    flush_out(m, true);
     /*
      * Not synced: the manifest is a cache.  A crash that loses or tears it
      * costs the next run a full parse, never a wrong feed: every record is
@@ -791,11 +739,9 @@ manifest_commit(struct sf_manifest *m, struct sf_error *err)
      * digest of the manifest they were written with.  The fsync was 26 ms
      * of a 100k run that adds one capture (the whole file is rewritten).
      */
-    int error = m->write_failed ? (m->write_errno ? m->write_errno : EIO) : 0;
-    bool ok = file_commit_spare(m->dirfd, m->out_fd, TMP_NAME, NAME, &error);
-    m->out_fd = -1;
+    bool ok = writer_commit(&m->out, NAME);
     if (!ok)
-        error_set(err, m->dir, 0, 0, "cannot write the manifest: %s", strerror(error));
+        error_set(err, m->dir, 0, 0, "cannot write the manifest: %s", strerror(m->out.error));
     return ok;
 }
 
@@ -804,17 +750,13 @@ manifest_free(struct sf_manifest *m)
 {
     if (!m)
         return;
-    if (m->out_fd >= 0) {
-        close(m->out_fd);
-        unlinkat(m->dirfd, TMP_NAME, 0);
-    }
+    writer_discard(&m->out);
     if (m->in_fd >= 0)
         close(m->in_fd);
     close(m->dirfd);
     record_finish(&m->cur);
     free(m->hits);
     buf_finish(&m->in);
-    buf_finish(&m->out);
     free(m->dir);
     free(m);
 }
