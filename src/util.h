@@ -87,9 +87,9 @@ char *buf_steal(struct sf_buf *b, size_t *len);
  * fit stays), -1 on a read error, with errno set. */
 int buf_read_fd(struct sf_buf *b, int fd);
 /*
- * A read window over fd: makes n bytes available in b from *pos, reading
- * 64 KiB at a time, after dropping the bytes before *pos when they are all
- * of b or more than 64 KiB (so pointers into b do not survive the call);
+ * A read window over fd: makes n bytes available in b from *pos.  When b
+ * has fewer, it drops the bytes before *pos (so pointers into b do not
+ * survive the call) and reads 64 KiB at a time;
  * *base, when not NULL, is the file offset of b->data[0] and moves on by
  * what was dropped.  False at the end of the file, on a read error or at
  * b's limit.

@@ -344,6 +344,45 @@ test_sum_stream(void **state)
     assert_true(sum_end(&other) != want);
 }
 
+/* The state files' read window hands out every byte in order, whatever
+ * the sizes asked for, keeps the file offset of its start, stays within
+ * its limit and says no at the end of the file. */
+static void
+test_window(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/sf-test-window-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    enum { SIZE = 300001, MOST = 5000 };
+    static unsigned char data[SIZE];
+    for (size_t i = 0; i < SIZE; i++)
+        data[i] = (unsigned char)(i * 7 % 251);
+    assert_true(write(fd, data, SIZE) == SIZE);
+    assert_true(lseek(fd, 0, SEEK_SET) == 0);
+    struct sf_buf b;
+    buf_init(&b, MOST + 65536);
+    size_t pos = 0;
+    uint64_t base = 0, at = 0, seed = 1;
+    while (at < SIZE) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        size_t n = 1 + (size_t)(seed >> 33) % MOST;
+        if (n > SIZE - at)
+            n = SIZE - at;
+        assert_true(buf_window_need(&b, &pos, &base, fd, n));
+        assert_true(base + pos == at);
+        assert_true(b.len - pos >= n);
+        assert_memory_equal(b.data + pos, data + at, n);
+        pos += n;
+        at += n;
+    }
+    assert_false(buf_window_need(&b, &pos, &base, fd, 1));
+    assert_true(base + pos == SIZE);
+    buf_finish(&b);
+    close(fd);
+}
+
 int
 main(void)
 {
@@ -351,7 +390,7 @@ main(void)
         cmocka_unit_test(test_walk_order), cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_damage), cmocka_unit_test(test_lazy),
         cmocka_unit_test(test_racy), cmocka_unit_test(test_sum64),
-        cmocka_unit_test(test_sum_stream),
+        cmocka_unit_test(test_sum_stream), cmocka_unit_test(test_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
