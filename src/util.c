@@ -296,11 +296,19 @@ cursor_str(struct sf_cursor *c, struct sf_buf *out)
     uint32_t n = cursor_u32(c);
     const unsigned char *p = cursor_bytes(c, n);
     size_t off = out->len;
-    if (!p || memchr(p, '\0', n))
+    if (!p || memchr(p, '\0', n)) {
         c->bad = true;
-    else
-        buf_append(out, p, n);
-    buf_append_char(out, '\0');
+        n = 0;   /* an empty string in its place */
+    }
+    char *dst = buf_reserve(out, (size_t)n + 1);
+    if (!dst) {
+        c->bad = true;   /* out's limit: no string to point at */
+        return off;
+    }
+    if (n)
+        memcpy(dst, p, n);
+    dst[n] = '\0';
+    buf_commit(out, (size_t)n + 1);
     return off;
 }
 
