@@ -36,8 +36,9 @@ bool file_copy_range(int in, uint64_t from, uint64_t to, int out);
  */
 struct sf_writer {
     int dirfd;
-    const char *spare;          /* its name in dirfd */
-    int fd;                     /* the spare, -1 while not open */
+    const char *spare;          /* its name in dirfd; NULL before writer_open()
+                                 * and after the commit or discard */
+    int fd;                     /* the spare, -1 if it would not open */
     int old_fd;                 /* the file kept runs are copied from */
     struct sf_buf buf;          /* new bytes not yet written */
     uint64_t run_from, run_to;  /* old bytes kept, not yet copied */
