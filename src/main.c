@@ -224,8 +224,10 @@ static int
 parse_args(int argc, char **argv, struct args *a)
 {
     struct option longopts[SF_ARRAY_LEN(options) + 1];
-    char shortopts[64] = "+";
-    size_t sl = 1;
+    /* "+": stop at the first non-option (the command, or parse's FILEs);
+     * ":": a missing argument is told apart from an unknown option */
+    char shortopts[64] = "+:";
+    size_t sl = 2;
     for (size_t i = 0; i < SF_ARRAY_LEN(options); i++) {
         const struct option_spec *o = &options[i];
         longopts[i] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
@@ -239,7 +241,10 @@ parse_args(int argc, char **argv, struct args *a)
     longopts[SF_ARRAY_LEN(options)] = (struct option){0};
     shortopts[sl] = '\0';
 
-    /* snapfeed [--help|--version] COMMAND [options] [args] */
+    /* snapfeed [--help|--version] COMMAND [options] [args]; options may
+     * also come before the command, and are checked against it once it
+     * is known */
+    bool early[SF_ARRAY_LEN(options)] = {0};
     int i = 1;
     if (argc > 1 && argv[1][0] != '-') {
         a->cmd = find_cmd(argv[1]);
@@ -250,14 +255,43 @@ parse_args(int argc, char **argv, struct args *a)
         }
         i = 2;
     }
-    int c;
     optind = i;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+    for (;;) {
+        int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+        if (c == -1) {
+            if (a->cmd != CMD_NONE)
+                break;
+            if (optind >= argc) {
+                usage_line(stderr, CMD_NONE);
+                return SF_EXIT_USAGE;
+            }
+            a->cmd = find_cmd(argv[optind]);
+            if (a->cmd == CMD_NONE) {
+                warnx("unknown command '%s'", argv[optind]);
+                usage_line(stderr, CMD_NONE);
+                return SF_EXIT_USAGE;
+            }
+            optind++;
+            for (size_t k = 0; k < SF_ARRAY_LEN(options); k++)
+                if (early[k] && options[k].cmds && !(options[k].cmds & C(a->cmd))) {
+                    warnx("option --%s does not apply to '%s'", options[k].name,
+                          cmd_names[a->cmd]);
+                    return SF_EXIT_USAGE;
+                }
+            continue;
+        }
+        if (c == ':') {
+            warnx("option '%s' needs an argument", argv[optind - 1]);
+            usage_line(stderr, a->cmd);
+            return SF_EXIT_USAGE;
+        }
         const struct option_spec *o = NULL;
         for (size_t k = 0; k < SF_ARRAY_LEN(options); k++)
-            if (options[k].id == c)
+            if (options[k].id == c) {
                 o = &options[k];
+                early[k] = a->cmd == CMD_NONE;
+            }
         if (!o) {
             if (optopt && optopt < 256)
                 warnx("unknown option '-%c'", optopt);
@@ -318,9 +352,9 @@ parse_args(int argc, char **argv, struct args *a)
         case OPT_ENCODING:
             if (strcmp(optarg, "auto") == 0)
                 a->encoding = SF_ENC_AUTO;
-            else if (strcmp(optarg, "utf-8") == 0 || strcmp(optarg, "utf8") == 0)
+            else if (strcmp(optarg, "utf-8") == 0)
                 a->encoding = SF_ENC_UTF8;
-            else if (strcmp(optarg, "gb18030") == 0 || strcmp(optarg, "gbk") == 0)
+            else if (strcmp(optarg, "gb18030") == 0)
                 a->encoding = SF_ENC_GB18030;
             else {
                 warnx("--encoding must be auto, utf-8 or gb18030");
@@ -345,19 +379,6 @@ parse_args(int argc, char **argv, struct args *a)
             break;
         default:
             break;
-        }
-    }
-    if (a->cmd == CMD_NONE) {
-        if (optind < argc) {
-            a->cmd = find_cmd(argv[optind]);
-            if (a->cmd == CMD_NONE) {
-                warnx("unknown command '%s'", argv[optind]);
-                return SF_EXIT_USAGE;
-            }
-            optind++;
-        } else {
-            usage_line(stderr, CMD_NONE);
-            return SF_EXIT_USAGE;
         }
     }
     a->files = argv + optind;

@@ -183,6 +183,26 @@ def case_check_explains(tmp):
         fail(f"check: missing input: {p.stderr!r}")
 
 
+def case_arguments(tmp):
+    """Options go after the command, or before it too; a missing argument
+    says so, rather than calling the option unknown."""
+    cfg = config_for(tmp)
+    for args, want in ((["build", "--config"], "option '--config' needs an argument"),
+                       (["build", "-c"], "option '-c' needs an argument"),
+                       (["--all", "check"], "option --all does not apply to 'check'"),
+                       (["parse", "--encoding", "gbk", "x.txt"],
+                        "--encoding must be auto, utf-8 or gb18030")):
+        p = sfwrap.run(args)
+        if p.returncode != 2 or f"snapfeed: {want}" not in p.stderr:
+            fail(f"{' '.join(args)}: exit {p.returncode}, {p.stderr[-300:]!r}")
+    after = sfwrap.run(["check", "-q", "-c", cfg])
+    for args in (["-c", cfg, "check", "-q"], ["-q", "check", "-c", cfg]):
+        p = sfwrap.run(args)
+        if (p.returncode, p.stdout, p.stderr) != (after.returncode, after.stdout, after.stderr):
+            fail(f"{' '.join(args)}: exit {p.returncode} against {after.returncode}, "
+                 f"{p.stderr[-300:]!r}")
+
+
 def case_stdout_full(tmp):
     """Output that cannot be written (stdout on /dev/full) is an error, exit
     1 with one line, for every command and for --help and --version too
