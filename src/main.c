@@ -726,6 +726,13 @@ check_setup(const struct sf_config *c, const struct check_state *st, struct sf_e
                        "feed; check its spelling against the categories above",
                        fc->category);
     }
+    /* build refuses past the limit before writing anything: say so now */
+    size_t captures = st->records + st->rejected;
+    if (captures > c->limits.max_captures)
+        errors_add(out, c->path, 0, 0,
+                   "the inputs hold %zu captures, more than limits.max_captures (%u), so build "
+                   "will refuse to run; raise the limit, or move old captures out of the inputs",
+                   captures, c->limits.max_captures);
     const char *dirs[][2] = {{"output.dir", c->output.dir},
                              {"output.state_dir", c->output.state_dir}};
     for (size_t i = 0; i < SF_ARRAY_LEN(dirs); i++)

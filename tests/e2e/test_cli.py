@@ -166,6 +166,17 @@ def case_check_explains(tmp):
     p = sfwrap.run(["check", "-q", "-c", cfg2])
     if p.returncode != 3 or "is inside output.dir, so the web server publishes it" not in p.stderr:
         fail(f"check: state inside the output: exit {p.returncode}, {p.stderr[-300:]!r}")
+    # more captures than limits.max_captures: check says build will refuse,
+    # at the same count build refuses at (records plus rejected files)
+    for limit, refused in ((75, True), (76, False)):
+        cfg3 = config_for(tmp, name="few.yaml", extra=f"limits: {{max_captures: {limit}}}\n")
+        p = sfwrap.run(["check", "-q", "-c", cfg3])
+        said = "more than limits.max_captures" in p.stderr
+        if said != refused or p.returncode != 3:
+            fail(f"check: max_captures {limit}: exit {p.returncode}, {p.stderr[-300:]!r}")
+        b = sfwrap.run(["build", "-q", "--dry-run", "-c", cfg3])
+        if ("refusing to build" in b.stderr) != refused:
+            fail(f"build: max_captures {limit}: exit {b.returncode}, {b.stderr[-300:]!r}")
     # a configuration error and a missing input come with their fix too
     bad = os.path.join(tmp, "bad.yaml")
     with open(bad, "w", encoding="utf-8") as f:
