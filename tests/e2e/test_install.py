@@ -49,6 +49,8 @@ def check_files(dest, prefix, opts):
     want = [os.path.join(root, opts["bindir"], "snapfeed"),
             os.path.join(doc, "README.md"),
             os.path.join(doc, "operations.md"),
+            os.path.join(doc, "record.md"),
+            os.path.join(doc, "reliability.md"),
             os.path.join(doc, "examples", "feeds.yaml"),
             os.path.join(doc, "examples", "snapfeed.service"),
             os.path.join(doc, "examples", "snapfeed.timer"),

@@ -104,7 +104,10 @@ def check_snapfeed_1():
     for name in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "FILES",
                  "EXAMPLES", "SEE ALSO"):
         section(scd, name)
-    if not re.search(r"^\t\\\*/5 .*snapfeed build", section(scd, "EXAMPLES"), re.M):
+    # a literal block, so that man does not wrap it: a wrapped crontab line
+    # copied from the page would not run
+    if not re.search(r"^\t```\n(?:\t.*\n)*?\t\*/5 .*snapfeed build", section(scd, "EXAMPLES"),
+                     re.M):
         fail("snapfeed.1: no cron line in EXAMPLES")
     # The page as built and installed carries every option too.
     built = os.path.join(BUILD, "snapfeed.1") if BUILD else None

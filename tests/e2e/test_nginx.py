@@ -202,7 +202,8 @@ def main():
         conf = nginx_conf(tmp, out, port)
         t = subprocess.run([NGINX, "-t", "-p", tmp, "-e", os.path.join(tmp, "error.log"),
                             "-c", conf], capture_output=True, text=True, timeout=30)
-        if t.returncode != 0:
+        if t.returncode != 0 or "[warn]" in t.stderr:
+            # a warning too: the example is copied as it is, it must be clean
             fail(f"nginx -t: {t.stderr}")
         else:
             proc = subprocess.Popen([NGINX, "-p", tmp, "-e", os.path.join(tmp, "error.log"),
