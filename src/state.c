@@ -122,7 +122,7 @@ state_unit(const struct sf_state *s, const char *unit, const struct sf_state_fil
 {
     for (size_t i = 0; i < s->n_units; i++)
         if (strcmp(s->units[i].name, unit) == 0) {
-            *files = s->files + s->units[i].first;
+            *files = s->units[i].n ? s->files + s->units[i].first : NULL;   /* none yet: no array */
             *n = s->units[i].n;
             return s->units[i].digest;
         }
