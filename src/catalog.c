@@ -126,6 +126,8 @@ catalog_entry_decode(struct sf_cursor *c, struct sf_buf *strings, struct sf_entr
     e->offset = cursor_u64(c);
     e->id = (const char *)(uintptr_t)cursor_str(c, strings);
     e->category = (const char *)(uintptr_t)cursor_str(c, strings);
+    if (!when_plausible(&e->captured_at) || !when_plausible(&e->published))
+        c->bad = true;
 }
 
 /* ---- the batch -------------------------------------------------------- */
@@ -541,6 +543,8 @@ choose_bucket(struct sf_catalog *cat, size_t b, struct sf_buf *raw, struct sf_bu
         e->updated.t = (int64_t)cursor_u64(&c);
         e->updated.off = (int32_t)cursor_u32(&c);
         e->updated.set = cursor_u8(&c);
+        if (!when_plausible(&e->updated))
+            c.bad = true;
     }
     if (c.bad)
         return false;

@@ -94,6 +94,8 @@ get_time(struct sf_cursor *c)
     t.t = (int64_t)cursor_u64(c);
     t.off = (int32_t)cursor_u32(c);
     t.set = cursor_u8(c) != 0;
+    if (!when_plausible(&t))
+        c->bad = true;
     return t;
 }
 
@@ -139,17 +141,17 @@ peek_idhash(const unsigned char *p)
     return cursor_u64(&c);
 }
 
-static struct sf_catalog_id
-decode_id(const unsigned char *p)
+/* False when a time in it is out of range (when_plausible()). */
+static bool
+decode_id(const unsigned char *p, struct sf_catalog_id *id)
 {
     struct sf_cursor c = {p + 1, p + ID_LEN, false};
-    struct sf_catalog_id id;
-    id.idhash = cursor_u64(&c);
-    id.idhash2 = cursor_u64(&c);
-    id.content = cursor_u64(&c);
-    id.captured_at = get_time(&c);
-    id.last_change = get_time(&c);
-    return id;
+    id->idhash = cursor_u64(&c);
+    id->idhash2 = cursor_u64(&c);
+    id->content = cursor_u64(&c);
+    id->captured_at = get_time(&c);
+    id->last_change = get_time(&c);
+    return !c.bad;
 }
 
 static void
@@ -229,7 +231,8 @@ chosen_load(const char *state_dir, uint64_t settings, uint64_t digest, const uin
             last = idhash;
             if (in_want(want, n_want, idhash)) {
                 ch->found = xreallocarray(ch->found, ch->n_found + 1, sizeof *ch->found);
-                ch->found[ch->n_found++] = decode_id(raw);
+                if (!decode_id(raw, &ch->found[ch->n_found++]))
+                    ok = false;
             }
         } else if (tag == 'E') {
             if (!need(&r, 5)) {
@@ -490,8 +493,10 @@ chosen_out_merged_ids(struct sf_chosen_out *o, const struct sf_chosen *ch)
         while (u < ch->n_upd && ch->upd[u].idhash < idhash)
             chosen_out_id(o, &ch->upd[u++]);
         bool replaced = false;
+        struct sf_catalog_id old;
+        decode_id(raw, &old);   /* only its idhash2 is wanted: read whole at load */
         for (size_t k = u; k < ch->n_upd && ch->upd[k].idhash == idhash && !replaced; k++)
-            replaced = ch->upd[k].idhash2 == decode_id(raw).idhash2;
+            replaced = ch->upd[k].idhash2 == old.idhash2;
         if (!replaced) {
             /* as it was: encode_id() of what it decodes to */
             size_t start = o->b->len;

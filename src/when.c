@@ -332,6 +332,14 @@ when_localize(struct sf_zone *z, struct sf_time *t)
         t->off = (int32_t)tm.tm_gmtoff;
 }
 
+bool
+when_plausible(const struct sf_time *t)
+{
+    const int64_t first = INT64_C(-2208988800) - 86400;    /* 1900-01-01, less a day */
+    const int64_t last = INT64_C(253402300799) + 86400;    /* 9999-12-31, and a day */
+    return t->off > -86400 && t->off < 86400 && t->t >= first && t->t <= last;
+}
+
 /* The local calendar fields of t, with the offset rounded to whole minutes
  * (historical offsets like LMT +08:05:43 cannot be written in RFC 3339);
  * the local time is shifted with it, so the instant stays exact. */

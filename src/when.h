@@ -69,6 +69,15 @@ bool when_parse(struct sf_zone *z, const char *s, size_t n, struct sf_time *out)
  */
 void when_localize(struct sf_zone *z, struct sf_time *t);
 
+/*
+ * Whether t, set or not, is within what parsing can give: an offset of
+ * less than a day, an instant within a day of 1900-9999 UTC.  For times
+ * read back from the state files, whose checksums catch damage but not
+ * a record that was wrong when written: the formatters' arithmetic is
+ * only safe in that range.
+ */
+bool when_plausible(const struct sf_time *t);
+
 /* Buffers for the formatters; the results are NUL-terminated ASCII. */
 #define SF_RFC3339_LEN 26   /* 2023-10-27T20:28:00+08:00 */
 #define SF_RFC822_LEN 32    /* Fri, 27 Oct 2023 20:28:00 +0800 */
