@@ -1586,6 +1586,22 @@ cmp_u64(const void *pa, const void *pb)
  * manifest.  False when that cannot be done with certainty (then the
  * caller takes the full path).
  */
+/* Whether an item of `chosen` names one of the inputs and a file below
+ * it, as every item the walk found does: its checksum catches damage,
+ * not a file written wrong, and the item is read again by that name. */
+static bool
+item_in_inputs(const struct sf_config *c, const struct sf_entry *e)
+{
+    if (e->input >= c->n_inputs)
+        return false;
+    const char *root = c->inputs[e->input].path;
+    size_t n = strlen(root);
+    while (n > 1 && root[n - 1] == '/')
+        n--;
+    return strncmp(e->path, root, n) == 0 &&
+           (e->path[n] == '\0' || e->path[n] == '/' || root[n - 1] == '/');
+}
+
 static bool
 merge_chosen(struct run *r)
 {
@@ -1612,6 +1628,12 @@ merge_chosen(struct run *r)
         return false;
     }
     size_t n = chosen_items(r->chosen, &items);
+    for (size_t i = 0; i < n; i++)
+        if (!item_in_inputs(c, &items[i])) {
+            chosen_free(r->chosen);
+            r->chosen = NULL;
+            return false;
+        }
     for (size_t i = 0; i < n; i++)
         add_entry(r, &items[i]);
     return true;
