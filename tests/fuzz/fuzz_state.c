@@ -181,6 +181,7 @@ snapshot_take(struct snapshot *s, const char *dir)
     walking_dir = dir;
     if (nftw(dir, take_one, 16, FTW_PHYS) != 0)
         abort();
+    walking = NULL;
     for (size_t i = 1; i < s->n; i++)   /* insertion sort: a few dozen */
         for (size_t j = i; j > 0 && strcmp(s->rel[j - 1], s->rel[j]) > 0; j--)
             snapshot_swap(s, j - 1, j);
