@@ -328,3 +328,19 @@ fuzz_check_json(const char *s, size_t n)
     free(stack);
     json_decref(root);
 }
+
+uint64_t
+fuzz_get_le(const unsigned char *p, int width)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < width; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+void
+fuzz_put_le64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "record.h"
 #include "when.h"
@@ -53,3 +54,8 @@ void fuzz_check_html(const char *s, size_t n);
  * without duplicate keys, every string holding only the characters
  * above, and content_html safe as HTML. */
 void fuzz_check_json(const char *s, size_t n);
+
+/* Little-endian fields of the state files, for the targets that splice
+ * bytes into a good file and make its checksums right again. */
+uint64_t fuzz_get_le(const unsigned char *p, int width);
+void fuzz_put_le64(unsigned char *p, uint64_t v);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "config.h"
 #include "dirs.h"
 #include "ingest.h"
@@ -180,35 +181,20 @@ setup(void)
         abort();
 }
 
-static void
-put_le64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t
-get_le(const unsigned char *p, int width)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < width; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 /* Makes the checksums of f (laid out as the good file is) right again. */
 static void
 fix_sums(unsigned char *f, size_t n)
 {
-    uint64_t count = get_le(good + good_len - 24, 8), at = get_le(good + good_len - 16, 8);
+    uint64_t count = fuzz_get_le(good + good_len - 24, 8),
+             at = fuzz_get_le(good + good_len - 16, 8);
     for (uint64_t i = 0; i < count; i++) {
         const unsigned char *e = good + at + i * 24;
-        uint64_t off = get_le(e + 8, 8), len = get_le(e + 16, 8);
+        uint64_t off = fuzz_get_le(e + 8, 8), len = fuzz_get_le(e + 16, 8);
         if (off + len <= n && len >= 8)
-            put_le64(f + off + len - 8, sum64(0, f + off, len - 8));
+            fuzz_put_le64(f + off + len - 8, sum64(0, f + off, len - 8));
     }
     if (at + count * 24 + 24 <= n)
-        put_le64(f + at + count * 24 + 16, sum64(0, f + at, count * 24 + 16));
+        fuzz_put_le64(f + at + count * 24 + 16, sum64(0, f + at, count * 24 + 16));
 }
 
 int

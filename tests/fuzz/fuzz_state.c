@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_state.c - the state files: bytes of manifest, chosen or outputs -> a build that trusts no damage */
+/* fuzz_state.c - damaged manifest, chosen or outputs files -> a build that trusts none of it */
 #define _XOPEN_SOURCE 700     /* nftw() */
 #include <fcntl.h>
 #include <ftw.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "check.h"
 #include "config.h"
 #include "util.h"
 
@@ -373,22 +374,6 @@ setup(void)
 
 /* ---- damage ---------------------------------------------------------------- */
 
-static uint64_t
-get_le(const unsigned char *p, int width)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < width; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static void
-put_le64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 /* Makes the checksums of file `which` (f, laid out as the good file is)
  * right again, by the formats of src/manifest.c, chosen.c and state.c. */
 static void
@@ -396,18 +381,18 @@ fix_sums(const struct scene *sc, int which, unsigned char *f, size_t n)
 {
     const unsigned char *g = sc->good[which];
     if (which == MANIFEST) {
-        put_le64(f + MANIFEST_HEADER - 8, hash_words(0, f, MANIFEST_HEADER - 8));
+        fuzz_put_le64(f + MANIFEST_HEADER - 8, hash_words(0, f, MANIFEST_HEADER - 8));
         for (size_t at = MANIFEST_HEADER; at + 4 <= n;) {
-            size_t len = (size_t)get_le(g + at, 4);
+            size_t len = (size_t)fuzz_get_le(g + at, 4);
             if (len < 12 || at + len > n)
                 break;
-            put_le64(f + at + len - 8, sum64(0, f + at, len - 8));
+            fuzz_put_le64(f + at + len - 8, sum64(0, f + at, len - 8));
             at += len;
         }
     } else if (which == CHOSEN) {
         struct sf_sum *s = calloc(1, sizeof *s);
         sum_add(s, f, n - 9);
-        put_le64(f + n - 8, sum_end(s));
+        fuzz_put_le64(f + n - 8, sum_end(s));
         free(s);
     } else {
         /* the last line: "sum " and 16 hex digits, of every byte before it */
