@@ -30,7 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  *     their entries, merges the new capture into `chosen` and skips the
  *     feeds `outputs` says are intact;
  *   - B, built with one capture more, since removed: the next run fills
- *     the catalog from every other record's entries in the manifest.
+ *     the catalog from every other record's entries in the manifest.  B
+ *     also reads a JSON Lines file, whose records are found again by
+ *     their offset in it (and which keeps a run off the chosen merge).
  *
  * What each build left in its two directories is kept (`pristine`), and
  * the truth is what the next run does from there: its status, counts and
@@ -290,7 +292,7 @@ restore(const struct scene *sc)
 
 /* Builds the archive as it is now into a new scene, keeping what it left. */
 static void
-scene_build(struct scene *sc, const char *name)
+scene_build(struct scene *sc, const char *name, const char *more_inputs)
 {
     char dir[64];
     path_of(dir, sizeof dir, top, name);
@@ -302,8 +304,8 @@ scene_build(struct scene *sc, const char *name)
     size_t n = 0;
     FILE *y = open_memstream(&yaml, &n);
     fprintf(y, "site: {title: T, base_url: 'https://news.example.org/'}\n"
-               "inputs: [{path: '%s'}]\n"
-               "output: {dir: '%s', state_dir: '%s'}\n", root, sc->out, sc->state);
+               "inputs: [{path: '%s'}%s]\n"
+               "output: {dir: '%s', state_dir: '%s'}\n", root, more_inputs, sc->out, sc->state);
     fclose(y);
     struct sf_errors errs = {0};
     sc->config = config_load_buffer(yaml, n, "/tmp/feeds.yaml", &errs);
@@ -320,10 +322,12 @@ scene_build(struct scene *sc, const char *name)
     for (int i = 0; i < N_FILES; i++) {
         char p[160];
         path_of(p, sizeof p, sc->state, names[i]);
-        sc->good[i] = read_file(p, &sc->good_len[i]);
+        /* no chosen with a JSON Lines input: only whole bytes go there */
+        if (i != CHOSEN || access(p, F_OK) == 0)
+            sc->good[i] = read_file(p, &sc->good_len[i]);
     }
-    if (sc->good_len[MANIFEST] <= MANIFEST_HEADER || sc->good_len[CHOSEN] < 9 ||
-        !sc->good_len[OUTPUTS])
+    if (sc->good_len[MANIFEST] <= MANIFEST_HEADER || !sc->good_len[OUTPUTS] ||
+        (sc->good[CHOSEN] && sc->good_len[CHOSEN] < 9))
         abort();
 }
 
@@ -356,15 +360,32 @@ setup(void)
     path_of(sub, sizeof sub, root, "b/bad.txt");
     write_file(sub, "只有标题\n", strlen("只有标题\n"));
 
-    scene_build(&scenes[0], "a");
+    scene_build(&scenes[0], "a", "");
     put("a/6.txt", "区图书馆开设编程课", "教育", "2024-03-21 09:00:00", "2024-03-21 12:00:00",
         "https://news.example.org/edu/3.html");
     put("b/7.txt", "智能手表新品发布", "科技", "2024-03-22 09:00:00", "2024-03-22 12:00:00",
         "https://news.example.org/tech/2.html");
-    scene_build(&scenes[1], "b");
+    char jl[64], jl_input[128];
+    path_of(jl, sizeof jl, top, "jl");
+    if (mkdir(jl, 0755) != 0)
+        abort();
+    path_of(sub, sizeof sub, jl, "records.jsonl");
+    const char *lines =
+        "{\"title\":\"湿地公园候鸟数量创新高\",\"category\":\"本地\","
+        "\"published\":\"2024-01-15T09:30:00+08:00\",\"body\":[\"第一段。\"]}\n"
+        "{\"title\":\"老街改造完工\",\"category\":\"本地\",\"published\":\"2024-01-16 10:00\","
+        "\"url\":\"https://news.example.org/local/2.html\"}\n";
+    write_file(sub, lines, strlen(lines));
+    struct timeval old[2] = {{1704067200, 0}, {1704067200, 0}};
+    if (utimes(sub, old) != 0)
+        abort();
+    snprintf(jl_input, sizeof jl_input, ", {path: '%s', format: jsonl}", jl);
+    scene_build(&scenes[1], "b", jl_input);
     path_of(sub, sizeof sub, root, "b/7.txt");
     if (unlink(sub) != 0)
         abort();
+    if (!scenes[0].good[CHOSEN] || scenes[1].good[CHOSEN])
+        abort();    /* A merges into chosen; B, with JSON Lines, has none */
     for (int i = 0; i < 2; i++) {
         run(&scenes[i], 1, &scenes[i].truth);
         if (scenes[i].truth.status != SF_BUILD_PARTIAL || !scenes[i].truth.changed[0])
@@ -422,7 +443,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (mode == 0) {
         write_file(path, data + 1, size - 1);
     } else {
-        if (size < 3)
+        if (size < 3 || !sc->good[which])
             return 0;
         size_t len = sc->good_len[which], at = (size_t)(data[1] | data[2] << 8) % len,
                n = size - 3;
