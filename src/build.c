@@ -1580,12 +1580,6 @@ cmp_u64(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
-/*
- * A run whose only changes are new files: their entries merged into what
- * the last run chose become the catalog, instead of every record of the
- * manifest.  False when that cannot be done with certainty (then the
- * caller takes the full path).
- */
 /* Whether an item of `chosen` names one of the inputs and a file below
  * it, as every item the walk found does: its checksum catches damage,
  * not a file written wrong, and the item is read again by that name. */
@@ -1602,6 +1596,12 @@ item_in_inputs(const struct sf_config *c, const struct sf_entry *e)
            (e->path[n] == '\0' || e->path[n] == '/' || root[n - 1] == '/');
 }
 
+/*
+ * A run whose only changes are new files: their entries merged into what
+ * the last run chose become the catalog, instead of every record of the
+ * manifest.  False when that cannot be done with certainty (then the
+ * caller takes the full path).
+ */
 static bool
 merge_chosen(struct run *r)
 {
