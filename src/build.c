@@ -1586,14 +1586,7 @@ cmp_u64(const void *pa, const void *pb)
 static bool
 item_in_inputs(const struct sf_config *c, const struct sf_entry *e)
 {
-    if (e->input >= c->n_inputs)
-        return false;
-    const char *root = c->inputs[e->input].path;
-    size_t n = strlen(root);
-    while (n > 1 && root[n - 1] == '/')
-        n--;
-    return strncmp(e->path, root, n) == 0 &&
-           (e->path[n] == '\0' || e->path[n] == '/' || root[n - 1] == '/');
+    return e->input < c->n_inputs && path_inside(e->path, c->inputs[e->input].path);
 }
 
 /*

@@ -612,17 +612,6 @@ writable(const char *dir)
     return ok;
 }
 
-/* Whether path a is b or inside it (as written: check has no business
- * resolving links the build would refuse to follow). */
-static bool
-inside(const char *a, const char *b)
-{
-    size_t n = strlen(b);
-    while (n > 1 && b[n - 1] == '/')
-        n--;
-    return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
-}
-
 struct check_state {
     struct sf_ingest_reader *reader;
     size_t files, records, rejected, warnings;
@@ -741,13 +730,15 @@ check_setup(const struct sf_config *c, const struct check_state *st, struct sf_e
                        "%s '%s' is not writable by this user, so build will fail; change its "
                        "owner, or run snapfeed as the user that owns it",
                        dirs[i][0], dirs[i][1]);
-    if (inside(c->output.state_dir, c->output.dir))
+    /* as written: check has no business resolving links the build would
+     * refuse to follow */
+    if (path_inside(c->output.state_dir, c->output.dir))
         errors_add(out, c->path, 0, 0,
                    "output.state_dir '%s' is inside output.dir, so the web server publishes "
                    "it; move it out",
                    c->output.state_dir);
     for (size_t i = 0; i < c->n_inputs; i++)
-        if (inside(c->output.dir, c->inputs[i].path))
+        if (path_inside(c->output.dir, c->inputs[i].path))
             errors_add(out, c->path, c->inputs[i].line, 0,
                        "output.dir '%s' is inside inputs[].path '%s', so builds could read "
                        "their own output; move one of them",

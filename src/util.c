@@ -115,6 +115,16 @@ xasprintf(const char *fmt, ...)
     return s;
 }
 
+bool
+path_inside(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return strncmp(path, dir, n) == 0 &&
+           (path[n] == '\0' || path[n] == '/' || dir[n - 1] == '/');
+}
+
 void
 buf_init(struct sf_buf *b, size_t limit)
 {

@@ -50,6 +50,10 @@ char *xstrndup(const char *s, size_t n);
 /* Returns a new string formatted like printf; free with free(). */
 char *xasprintf(const char *fmt, ...) SF_PRINTF(1, 2);
 
+/* Whether path is dir or below it, as written (no link resolved; dir's
+ * trailing slashes do not count, and every absolute path is below "/"). */
+bool path_inside(const char *path, const char *dir);
+
 /* Test hook: when set, the allocation with this 1-based number fails. */
 void util_fail_allocation_after(unsigned long n);
 

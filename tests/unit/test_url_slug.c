@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_url_slug.c - URL checks and escaping, slugs */
+/* test_url_slug.c - URL checks and escaping, slugs, paths inside directories */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include "limits.h"
 #include "slug.h"
 #include "url.h"
+#include "util.h"
 
 static void
 test_url_normalize(void **state)
@@ -221,6 +222,24 @@ test_slug_valid(void **state)
             fail_msg("slug '%s' should be %s", cases[i].s, cases[i].ok ? "valid" : "invalid");
 }
 
+static void
+test_path_inside(void **state)
+{
+    static const struct {
+        const char *path, *dir;
+        bool inside;
+    } cases[] = {
+        {"/a/b", "/a/b", true},    {"/a/b/c", "/a/b", true},  {"/a/b/c", "/a/b/", true},
+        {"/a/b/c", "/a/b//", true}, {"/a/bc", "/a/b", false}, {"/a", "/a/b", false},
+        {"/x", "/", true},         {"/", "/", true},          {"a/b", "a", true},
+        {"ab", "a", false},        {"b/a", "a", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (path_inside(cases[i].path, cases[i].dir) != cases[i].inside)
+            fail_msg("'%s' should %sbe inside '%s'", cases[i].path, cases[i].inside ? "" : "not ",
+                     cases[i].dir);
+}
+
 int
 main(void)
 {
@@ -230,6 +249,7 @@ main(void)
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_has_scheme),
         cmocka_unit_test(test_slugs),         cmocka_unit_test(test_slug_valid),
+        cmocka_unit_test(test_path_inside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
