@@ -429,7 +429,6 @@ chosen_items(const struct sf_chosen *ch, const struct sf_entry **items)
 struct sf_chosen_out {
     int dirfd;
     struct sf_writer w;
-    struct sf_buf *b;           /* w's */
     struct sf_sum sum;
     uint64_t settings, digest;
 };
@@ -437,7 +436,8 @@ struct sf_chosen_out {
 static void
 out_record(struct sf_chosen_out *o, size_t start)
 {
-    sum_add(&o->sum, o->b->data + start, o->b->len - start);
+    const struct sf_buf *b = &o->w.buf;
+    sum_add(&o->sum, b->data + start, b->len - start);
     writer_flush(&o->w, false);
 }
 
@@ -452,8 +452,7 @@ chosen_out_new(const char *state_dir, uint64_t settings, uint64_t digest)
     o->settings = settings;
     o->digest = digest;
     writer_open(&o->w, dirfd, TMP_NAME, -1);   /* a failure shows at the commit */
-    o->b = writer_buf(&o->w);
-    header(o->b, settings, digest);
+    header(writer_buf(&o->w), settings, digest);
     out_record(o, 0);
     return o;
 }
@@ -462,8 +461,9 @@ void
 chosen_out_id(void *out, const struct sf_catalog_id *id)
 {
     struct sf_chosen_out *o = out;
-    size_t start = o->b->len;
-    encode_id(o->b, id);
+    struct sf_buf *b = writer_buf(&o->w);
+    size_t start = b->len;
+    encode_id(b, id);
     out_record(o, start);
 }
 
@@ -499,8 +499,9 @@ chosen_out_merged_ids(struct sf_chosen_out *o, const struct sf_chosen *ch)
             replaced = ch->upd[k].idhash2 == old.idhash2;
         if (!replaced) {
             /* as it was: encode_id() of what it decodes to */
-            size_t start = o->b->len;
-            buf_append(o->b, raw, ID_LEN);
+            struct sf_buf *b = writer_buf(&o->w);
+            size_t start = b->len;
+            buf_append(b, raw, ID_LEN);
             out_record(o, start);
         }
     }
@@ -530,10 +531,11 @@ chosen_out_feeds(struct sf_chosen_out *o, const struct sf_feed_sel *feeds, size_
             struct sf_time u = it->updated;
             u.set = true;
             put_time(&rec, &u);
-            size_t start = o->b->len;
-            buf_put_u8(o->b, 'E');
-            buf_put_u32(o->b, (uint32_t)rec.len);
-            buf_append(o->b, rec.data, rec.len);
+            struct sf_buf *b = writer_buf(&o->w);
+            size_t start = b->len;
+            buf_put_u8(b, 'E');
+            buf_put_u32(b, (uint32_t)rec.len);
+            buf_append(b, rec.data, rec.len);
             out_record(o, start);
         }
     }
@@ -556,8 +558,9 @@ chosen_out_commit(struct sf_chosen_out *o)
 {
     if (!o)
         return;
-    buf_put_u8(o->b, 'Z');
-    buf_put_u64(o->b, sum_end(&o->sum));
+    struct sf_buf *b = writer_buf(&o->w);
+    buf_put_u8(b, 'Z');
+    buf_put_u64(b, sum_end(&o->sum));
     /* Not synced, like the manifest: lost or torn in a crash, it fails its
      * checksum or its manifest digest, and the next run takes the full
      * path.  The fsync was 20 ms of a 100k run that adds one capture. */
