@@ -1611,22 +1611,21 @@ merge_chosen(struct run *r)
     free(want);
     if (!r->chosen)
         return false;
-    const struct sf_entry *items;
-    if (!chosen_merge(r->chosen, r->fresh, r->n_fresh, c->output.max_items) ||
-        chosen_items(r->chosen, &items) + r->n_fresh >= SF_MAX_FEEDS) {
-        /* (so many items might be too many categories: the full path says
-         * which are refused, as a fresh run does) */
+    const struct sf_entry *items = NULL;
+    size_t n = 0;
+    bool ok = chosen_merge(r->chosen, r->fresh, r->n_fresh, c->output.max_items);
+    if (ok)
+        n = chosen_items(r->chosen, &items);
+    /* (so many items might be too many categories: the full path says
+     * which are refused, as a fresh run does) */
+    ok = ok && n + r->n_fresh < SF_MAX_FEEDS;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = item_in_inputs(c, &items[i]);
+    if (!ok) {
         chosen_free(r->chosen);
         r->chosen = NULL;
         return false;
     }
-    size_t n = chosen_items(r->chosen, &items);
-    for (size_t i = 0; i < n; i++)
-        if (!item_in_inputs(c, &items[i])) {
-            chosen_free(r->chosen);
-            r->chosen = NULL;
-            return false;
-        }
     for (size_t i = 0; i < n; i++)
         add_entry(r, &items[i]);
     return true;
