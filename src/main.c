@@ -219,6 +219,16 @@ find_cmd(const char *name)
     return CMD_NONE;
 }
 
+/* Whether option o may be given to command cmd; says so when not. */
+static bool
+option_applies(const struct option_spec *o, enum cmd cmd)
+{
+    if (!o->cmds || (o->cmds & C(cmd)))
+        return true;
+    warnx("option --%s does not apply to '%s'", o->name, cmd_names[cmd]);
+    return false;
+}
+
 /* Parses argv into a; returns -1 to go on, else an exit status. */
 static int
 parse_args(int argc, char **argv, struct args *a)
@@ -274,11 +284,8 @@ parse_args(int argc, char **argv, struct args *a)
             }
             optind++;
             for (size_t k = 0; k < SF_ARRAY_LEN(options); k++)
-                if (early[k] && options[k].cmds && !(options[k].cmds & C(a->cmd))) {
-                    warnx("option --%s does not apply to '%s'", options[k].name,
-                          cmd_names[a->cmd]);
+                if (early[k] && !option_applies(&options[k], a->cmd))
                     return SF_EXIT_USAGE;
-                }
             continue;
         }
         if (c == ':') {
@@ -300,10 +307,8 @@ parse_args(int argc, char **argv, struct args *a)
             usage_line(stderr, a->cmd);
             return SF_EXIT_USAGE;
         }
-        if (o->cmds && a->cmd != CMD_NONE && !(o->cmds & C(a->cmd))) {
-            warnx("option --%s does not apply to '%s'", o->name, cmd_names[a->cmd]);
+        if (a->cmd != CMD_NONE && !option_applies(o, a->cmd))
             return SF_EXIT_USAGE;
-        }
         switch (c) {
         case OPT_HELP:
             help(a->cmd);
